@@ -1,0 +1,241 @@
+//! The agent: accepts fault sets, enforces their lease, and keeps the memory a `memory` fault
+//! retains so it can be released the moment the fault goes.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use arc_swap::ArcSwap;
+use firedrill_fault::{FaultKind, FaultSet};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+use super::Active;
+
+/// Holds the active fault set of one service.
+#[derive(Debug)]
+pub struct ChaosAgent {
+    service: String,
+    state: ArcSwap<Active>,
+    retained: Mutex<Vec<Vec<u8>>>,
+    retained_bytes: AtomicU64,
+    metrics: ChaosMetrics,
+}
+
+/// Why a PUT was refused.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PutError {
+    #[error("generation {offered} is older than the active generation {active}")]
+    Stale { offered: u64, active: u64 },
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabel {
+    kind: &'static str,
+}
+
+/// The agent's own metrics. They reveal the fault, so they live on the admin port only.
+#[derive(Debug, Clone, Default)]
+pub struct ChaosMetrics {
+    active: Family<KindLabel, Gauge>,
+    injections: Family<KindLabel, Counter>,
+    generation: Gauge,
+    expirations: Counter,
+}
+
+// === impl ChaosAgent ===
+
+impl ChaosAgent {
+    pub fn new(service: impl Into<String>) -> Self {
+        ChaosAgent {
+            service: service.into(),
+            state: ArcSwap::from_pointee(Active::default()),
+            retained: Mutex::new(Vec::new()),
+            retained_bytes: AtomicU64::new(0),
+            metrics: ChaosMetrics::default(),
+        }
+    }
+
+    pub fn service(&self) -> &str {
+        &self.service
+    }
+
+    /// The faults in force now. An expired lease is dropped here, so no caller ever acts on it.
+    pub fn snapshot(&self) -> Arc<Active> {
+        let current = self.state.load_full();
+        if current.expired(Instant::now()) {
+            self.expire(&current);
+            return self.state.load_full();
+        }
+        current
+    }
+
+    /// Replaces the whole set. A lower generation is refused; the same one renews the lease.
+    pub fn put(&self, set: FaultSet) -> Result<Arc<Active>, PutError> {
+        let current = self.snapshot();
+        if let Some(active) = &current.set
+            && set.generation < active.generation
+        {
+            return Err(PutError::Stale {
+                offered: set.generation,
+                active: active.generation,
+            });
+        }
+        let expires_at = Instant::now() + Duration::from_secs(set.lease_seconds.into());
+        let generation = set.generation;
+        let next = Arc::new(Active::new(set, expires_at));
+        self.state.store(next.clone());
+        self.after_change(&next);
+        self.metrics.generation.set(generation as i64);
+        tracing::info!(service = %self.service, generation, faults = next.kinds().len(), "fault set applied");
+        Ok(next)
+    }
+
+    /// Removes every fault at once.
+    pub fn clear(&self) {
+        let empty = Arc::new(Active::default());
+        self.state.store(empty.clone());
+        self.after_change(&empty);
+        tracing::info!(service = %self.service, "fault set cleared");
+    }
+
+    /// Drops `seen` if it is still the active set (a newer PUT may have raced us).
+    fn expire(&self, seen: &Arc<Active>) {
+        let empty = Arc::new(Active::default());
+        let previous = self.state.compare_and_swap(seen, empty.clone());
+        if Arc::ptr_eq(&previous, seen) {
+            self.metrics.expirations.inc();
+            self.after_change(&empty);
+            tracing::warn!(service = %self.service, "fault lease expired; faults removed");
+        }
+    }
+
+    /// Drops an expired lease even when no request comes by to notice it.
+    pub fn sweep(&self) {
+        let _ = self.snapshot();
+    }
+
+    fn after_change(&self, next: &Active) {
+        let kinds = next.kinds();
+        for kind in FaultKind::ALL {
+            let n = kinds.iter().filter(|k| **k == kind).count();
+            self.metrics
+                .active
+                .get_or_create(&KindLabel {
+                    kind: kind.as_str(),
+                })
+                .set(n as i64);
+        }
+        if !kinds.contains(&FaultKind::Memory) {
+            self.release_memory();
+        }
+    }
+
+    /// Counts one application of a fault to a request or call.
+    pub fn record_injection(&self, kind: FaultKind) {
+        self.metrics
+            .injections
+            .get_or_create(&KindLabel {
+                kind: kind.as_str(),
+            })
+            .inc();
+    }
+
+    /// Retains `kib` more KiB (touched, so it is resident) unless that would pass `cap_mib`.
+    pub fn retain_memory(&self, kib: u64, cap_mib: u64) {
+        let bytes = kib * 1024;
+        let cap = cap_mib * 1024 * 1024;
+        let mut retained = self.retained.lock().expect("retained memory lock");
+        let held = self.retained_bytes.load(Ordering::Relaxed);
+        if held + bytes <= cap {
+            retained.push(vec![0xA5; bytes as usize]);
+            self.retained_bytes.store(held + bytes, Ordering::Relaxed);
+        }
+    }
+
+    /// Bytes currently held by `memory` faults.
+    pub fn retained_bytes(&self) -> u64 {
+        self.retained_bytes.load(Ordering::Relaxed)
+    }
+
+    fn release_memory(&self) {
+        let mut retained = self.retained.lock().expect("retained memory lock");
+        retained.clear();
+        retained.shrink_to_fit();
+        self.retained_bytes.store(0, Ordering::Relaxed);
+    }
+
+    /// Registers the agent's metrics (for the admin port's registry).
+    pub fn register_metrics(&self, registry: &mut Registry) {
+        let m = &self.metrics;
+        registry.register(
+            "firedrill_chaos_active_faults",
+            "Faults in the active set, by kind",
+            m.active.clone(),
+        );
+        registry.register(
+            "firedrill_chaos_injections",
+            "Times a fault was applied, by kind",
+            m.injections.clone(),
+        );
+        registry.register(
+            "firedrill_chaos_generation",
+            "Generation of the active fault set",
+            m.generation.clone(),
+        );
+        registry.register(
+            "firedrill_chaos_lease_expirations",
+            "Fault sets dropped because their lease ran out",
+            m.expirations.clone(),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(generation: u64, lease: u32) -> FaultSet {
+        let json = format!(
+            r#"{{"generation":{generation},"leaseSeconds":{lease},"faults":[{{"kind":"error","status":500}}]}}"#
+        );
+        firedrill_fault::parse_fault_set(json.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn stale_generation_is_refused_and_keeps_the_set() {
+        let agent = ChaosAgent::new("t");
+        agent.put(set(5, 60)).unwrap();
+        assert_eq!(
+            agent.put(set(4, 60)).unwrap_err(),
+            PutError::Stale {
+                offered: 4,
+                active: 5
+            }
+        );
+        assert_eq!(agent.snapshot().set.as_ref().unwrap().generation, 5);
+        agent.put(set(5, 60)).expect("same generation renews");
+    }
+
+    #[test]
+    fn memory_is_capped_and_released_with_the_fault() {
+        let agent = ChaosAgent::new("t");
+        let json = r#"{"generation":1,"leaseSeconds":60,"faults":[{"kind":"memory","retainKib":512,"capMib":1}]}"#;
+        agent
+            .put(firedrill_fault::parse_fault_set(json.as_bytes()).unwrap())
+            .unwrap();
+        for _ in 0..5 {
+            agent.retain_memory(512, 1);
+        }
+        assert_eq!(
+            agent.retained_bytes(),
+            1024 * 1024,
+            "two 512 KiB blocks fit under 1 MiB"
+        );
+        agent.clear();
+        assert_eq!(agent.retained_bytes(), 0);
+    }
+}

@@ -1,0 +1,288 @@
+//! JSON log lines with `trace_id`/`span_id`, written by one thread that also applies the
+//! `log-delay` and `log-drop` faults, so delayed logs really reach stdout (and Loki) late.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
+use opentelemetry::trace::TraceContextExt;
+use serde_json::{Map, Value};
+use tracing::field::{Field, Visit};
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::Context;
+
+use super::Metrics;
+use crate::chaos::{ChaosAgent, active::roll};
+
+/// Where JSON lines go: the process's stdout, or a shared buffer (tests).
+#[derive(Clone, Default)]
+pub enum LogOutput {
+    #[default]
+    Stdout,
+    Buffer(Arc<Mutex<Vec<u8>>>),
+    Discard,
+}
+
+impl std::fmt::Debug for LogOutput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            LogOutput::Stdout => "Stdout",
+            LogOutput::Buffer(_) => "Buffer",
+            LogOutput::Discard => "Discard",
+        })
+    }
+}
+
+struct Line {
+    json: String,
+    severity: Severity,
+    message: String,
+    time: SystemTime,
+    trace: Option<(opentelemetry::trace::TraceId, opentelemetry::trace::SpanId)>,
+    due: Instant,
+}
+
+enum Msg {
+    Line(Box<Line>),
+    Shutdown,
+}
+
+/// The log writer: a bounded queue in front of one writer thread.
+pub struct LogSink {
+    service: Arc<str>,
+    tx: SyncSender<Msg>,
+    agent: Arc<ChaosAgent>,
+    metrics: Arc<Metrics>,
+    thread: Option<JoinHandle<()>>,
+}
+
+/// The `tracing` layer that turns events into lines for a [`LogSink`].
+pub struct JsonLogLayer {
+    service: Arc<str>,
+    tx: SyncSender<Msg>,
+    agent: Arc<ChaosAgent>,
+    metrics: Arc<Metrics>,
+}
+
+const QUEUE_LINES: usize = 16 * 1024;
+
+// === impl LogSink ===
+
+impl LogSink {
+    pub fn start(
+        service: &str,
+        output: LogOutput,
+        otlp: Option<String>,
+        agent: Arc<ChaosAgent>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        let (tx, rx) = mpsc::sync_channel(QUEUE_LINES);
+        let name = service.to_string();
+        let thread = std::thread::Builder::new()
+            .name("log-writer".into())
+            .spawn(move || write_loop(rx, output, otlp.as_deref(), &name))
+            .expect("spawning the log writer thread");
+        LogSink {
+            service: service.into(),
+            tx,
+            agent,
+            metrics,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn layer(&self) -> JsonLogLayer {
+        JsonLogLayer {
+            service: self.service.clone(),
+            tx: self.tx.clone(),
+            agent: self.agent.clone(),
+            metrics: self.metrics.clone(),
+        }
+    }
+
+    /// Writes lines already due and stops. Lines still held by `log-delay` are lost, as they
+    /// would be when a real process with a stuck log pipeline exits.
+    pub fn shutdown(mut self) {
+        let _ = self.tx.send(Msg::Shutdown);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn write_loop(rx: Receiver<Msg>, output: LogOutput, otlp: Option<&str>, service: &str) {
+    let exporter = otlp.and_then(|endpoint| otlp_logger(endpoint, service));
+    let mut held: VecDeque<Box<Line>> = VecDeque::new();
+    loop {
+        let wait = held.front().map_or(Duration::from_millis(500), |l| {
+            l.due.saturating_duration_since(Instant::now())
+        });
+        let stop = match rx.recv_timeout(wait) {
+            Ok(Msg::Line(line)) => {
+                held.push_back(line);
+                false
+            }
+            Ok(Msg::Shutdown) | Err(RecvTimeoutError::Disconnected) => true,
+            Err(RecvTimeoutError::Timeout) => false,
+        };
+        let now = Instant::now();
+        while held.front().is_some_and(|l| l.due <= now) {
+            let line = held.pop_front().expect("checked non-empty");
+            emit(&output, exporter.as_ref(), &line);
+        }
+        if stop {
+            if let Some((provider, _)) = &exporter {
+                let _ = provider.shutdown();
+            }
+            return;
+        }
+    }
+}
+
+type OtlpLogs = (
+    opentelemetry_sdk::logs::SdkLoggerProvider,
+    opentelemetry_sdk::logs::SdkLogger,
+);
+
+fn otlp_logger(endpoint: &str, service: &str) -> Option<OtlpLogs> {
+    use opentelemetry_otlp::WithExportConfig;
+    let exporter = opentelemetry_otlp::LogExporter::builder()
+        .with_http()
+        .with_endpoint(endpoint)
+        .build()
+        .ok()?;
+    let resource = opentelemetry_sdk::Resource::builder()
+        .with_service_name(service.to_string())
+        .build();
+    let provider = opentelemetry_sdk::logs::SdkLoggerProvider::builder()
+        .with_resource(resource)
+        .with_batch_exporter(exporter)
+        .build();
+    let logger = provider.logger("firedrill");
+    Some((provider, logger))
+}
+
+fn emit(output: &LogOutput, otlp: Option<&OtlpLogs>, line: &Line) {
+    match output {
+        LogOutput::Stdout => {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{}", line.json);
+        }
+        LogOutput::Buffer(buf) => {
+            let mut buf = buf.lock().expect("log buffer lock");
+            let _ = writeln!(buf, "{}", line.json);
+        }
+        LogOutput::Discard => {}
+    }
+    if let Some((_, logger)) = otlp {
+        let mut record = logger.create_log_record();
+        record.set_timestamp(line.time);
+        record.set_severity_number(line.severity);
+        record.set_body(AnyValue::from(line.message.clone()));
+        if let Some((trace_id, span_id)) = line.trace {
+            record.set_trace_context(trace_id, span_id, None);
+        }
+        logger.emit(record);
+    }
+}
+
+// === impl JsonLogLayer ===
+
+impl<S: tracing::Subscriber> Layer<S> for JsonLogLayer {
+    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+        let active = self.agent.snapshot();
+        if active.log_drop_percent.is_some_and(roll) {
+            self.agent
+                .record_injection(firedrill_fault::FaultKind::LogDrop);
+            return;
+        }
+        let delay = active.log_delay.unwrap_or_default();
+        if !delay.is_zero() {
+            self.agent
+                .record_injection(firedrill_fault::FaultKind::LogDelay);
+        }
+        let line = format_line(&self.service, event, Instant::now() + delay);
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(Msg::Line(Box::new(line))) {
+            self.metrics.dropped("logs", "queue_full");
+        }
+    }
+}
+
+fn format_line(service: &str, event: &tracing::Event<'_>, due: Instant) -> Line {
+    let meta = event.metadata();
+    let time = SystemTime::now();
+    let mut fields = FieldVisitor(Map::new());
+    event.record(&mut fields);
+    let mut obj = Map::new();
+    obj.insert(
+        "timestamp".into(),
+        Value::String(humantime::format_rfc3339_millis(time).to_string()),
+    );
+    obj.insert("level".into(), Value::String(meta.level().to_string()));
+    obj.insert("service".into(), Value::String(service.to_string()));
+    let message = fields
+        .0
+        .remove("message")
+        .and_then(|m| m.as_str().map(str::to_string))
+        .unwrap_or_default();
+    obj.insert("message".into(), Value::String(message.clone()));
+    obj.insert("target".into(), Value::String(meta.target().to_string()));
+    let cx = tracing::Span::current().context();
+    let span = cx.span();
+    let sc = span.span_context();
+    let trace = sc.is_valid().then(|| (sc.trace_id(), sc.span_id()));
+    if let Some((trace_id, span_id)) = trace {
+        obj.insert("trace_id".into(), Value::String(trace_id.to_string()));
+        obj.insert("span_id".into(), Value::String(span_id.to_string()));
+    }
+    obj.extend(fields.0);
+    let json = Value::Object(obj).to_string();
+    Line {
+        json,
+        severity: severity(meta.level()),
+        message,
+        time,
+        trace,
+        due,
+    }
+}
+
+fn severity(level: &tracing::Level) -> Severity {
+    match *level {
+        tracing::Level::ERROR => Severity::Error,
+        tracing::Level::WARN => Severity::Warn,
+        tracing::Level::INFO => Severity::Info,
+        tracing::Level::DEBUG => Severity::Debug,
+        tracing::Level::TRACE => Severity::Trace,
+    }
+}
+
+struct FieldVisitor(Map<String, Value>);
+
+impl Visit for FieldVisitor {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0
+            .insert(field.name().into(), Value::String(value.into()));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.0.insert(field.name().into(), value.into());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.0
+            .insert(field.name().into(), Value::String(format!("{value:?}")));
+    }
+}
