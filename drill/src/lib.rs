@@ -1,0 +1,15 @@
+//! The drill engine: everything a played incident needs except I/O.
+//!
+//! A scenario file ([`scenario`]) is parsed and validated with an error per mistake; a seeded
+//! [`draw`] picks one culprit and produces the fault documents to deliver; the [`drill`] state
+//! machine runs the round (warm-up, clock, hints, diagnoses, revert); [`verdict`] and
+//! [`scoring`] judge the answers; [`debrief`] tells what happened; [`leaderboard`] adds drills
+//! up. The same engine runs in the `firedrill` CLI's local lab and in the operator, so it reads
+//! no files, opens no sockets, starts no threads and never reads the clock: callers pass `now`.
+
+pub mod scenario;
+pub mod taxonomy;
+pub mod topology;
+
+pub use scenario::{Catalog, Scenario, ScenarioError, ScenarioErrors};
+pub use taxonomy::FaultClass;
