@@ -13,3 +13,11 @@ pub mod topology;
 
 pub use scenario::{Catalog, Scenario, ScenarioError, ScenarioErrors};
 pub use taxonomy::FaultClass;
+pub mod draw;
+pub mod scoring;
+pub mod time;
+pub mod verdict;
+
+pub use draw::Draw;
+pub use time::Timestamp;
+pub use verdict::Verdict;

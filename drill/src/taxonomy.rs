@@ -8,9 +8,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A fault class, written kebab-case in files, diagnoses and JSON.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum FaultClass {
     /// A service answers, but slowly.
@@ -67,15 +65,9 @@ impl FaultClass {
             FaultClass::Latency => "a service answers, but slowly",
             FaultClass::Hang => "a service stops answering some requests until callers give up",
             FaultClass::Errors => "a service answers with errors",
-            FaultClass::RetryAmplification => {
-                "a caller's retries multiply the load on a struggling dependency"
-            }
-            FaultClass::PoolStarvation => {
-                "calls queue for a too-small connection pool or concurrency limit"
-            }
-            FaultClass::TimeoutMisconfiguration => {
-                "a timeout is set wrong for the dependency's real latency"
-            }
+            FaultClass::RetryAmplification => "a caller's retries multiply the load on a struggling dependency",
+            FaultClass::PoolStarvation => "calls queue for a too-small connection pool or concurrency limit",
+            FaultClass::TimeoutMisconfiguration => "a timeout is set wrong for the dependency's real latency",
             FaultClass::Resource => "a service runs out of CPU or memory",
             FaultClass::TelemetryGap => {
                 "telemetry is missing or late: sampling, dropped spans, broken propagation, log delay or loss"
@@ -105,10 +97,7 @@ impl std::str::FromStr for FaultClass {
     type Err = UnknownFaultClass;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str() == s)
-            .ok_or_else(|| UnknownFaultClass(s.to_string()))
+        Self::ALL.into_iter().find(|c| c.as_str() == s).ok_or_else(|| UnknownFaultClass(s.to_string()))
     }
 }
 

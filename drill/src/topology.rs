@@ -42,11 +42,7 @@ pub const SERVICES: &[Service] = &[
     Service {
         name: "warehouse",
         role: "database-like store: connection-pooled, real per-query work, shared downstream",
-        routes: &[
-            ("GET", "/query/stock/{id}"),
-            ("GET", "/query/price/{id}"),
-            ("POST", "/query/reserve"),
-        ],
+        routes: &[("GET", "/query/stock/{id}"), ("GET", "/query/price/{id}"), ("POST", "/query/reserve")],
         dependencies: &[],
     },
     Service {
@@ -55,12 +51,7 @@ pub const SERVICES: &[Service] = &[
         routes: &[("POST", "/orders")],
         dependencies: &["inventory", "payments"],
     },
-    Service {
-        name: "payments",
-        role: "card charges",
-        routes: &[("POST", "/charge")],
-        dependencies: &[],
-    },
+    Service { name: "payments", role: "card charges", routes: &[("POST", "/charge")], dependencies: &[] },
 ];
 
 /// The service called `name`, if the lab has it.
@@ -70,11 +61,7 @@ pub fn service(name: &str) -> Option<&'static Service> {
 
 /// The service names, comma-separated, for "expected one of ..." messages.
 pub fn service_names() -> String {
-    SERVICES
-        .iter()
-        .map(|s| s.name)
-        .collect::<Vec<_>>()
-        .join(", ")
+    SERVICES.iter().map(|s| s.name).collect::<Vec<_>>().join(", ")
 }
 
 // === impl Service ===
@@ -82,9 +69,7 @@ pub fn service_names() -> String {
 impl Service {
     /// Whether this service serves `route` (and `method`, when given).
     pub fn serves(&self, method: Option<&str>, route: Option<&str>) -> bool {
-        self.routes.iter().any(|(m, r)| {
-            method.is_none_or(|want| want == *m) && route.is_none_or(|want| want == *r)
-        })
+        self.routes.iter().any(|(m, r)| method.is_none_or(|want| want == *m) && route.is_none_or(|want| want == *r))
     }
 
     /// Whether this service calls `dependency`.
@@ -94,11 +79,7 @@ impl Service {
 
     /// The routes as `METHOD /route`, comma-separated, for messages.
     pub fn route_list(&self) -> String {
-        let routes: Vec<String> = self
-            .routes
-            .iter()
-            .map(|(m, r)| format!("{m} {r}"))
-            .collect();
+        let routes: Vec<String> = self.routes.iter().map(|(m, r)| format!("{m} {r}")).collect();
         routes.join(", ")
     }
 }
@@ -118,11 +99,7 @@ mod tests {
 
     #[test]
     fn warehouse_is_shared_by_inventory_and_pricing() {
-        let callers: Vec<_> = SERVICES
-            .iter()
-            .filter(|s| s.calls("warehouse"))
-            .map(|s| s.name)
-            .collect();
+        let callers: Vec<_> = SERVICES.iter().filter(|s| s.calls("warehouse")).map(|s| s.name).collect();
         assert_eq!(callers, ["inventory", "pricing"]);
     }
 

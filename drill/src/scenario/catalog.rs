@@ -18,11 +18,7 @@ pub enum CatalogError {
     #[error("{0}")]
     Invalid(ScenarioErrors),
     #[error("{file}: scenario name `{name}` is already used by {first}; expected unique names")]
-    Duplicate {
-        file: String,
-        name: String,
-        first: String,
-    },
+    Duplicate { file: String, name: String, first: String },
 }
 
 // === impl Catalog ===
@@ -30,9 +26,7 @@ pub enum CatalogError {
 impl Catalog {
     /// Loads `(file name, text)` pairs. Either every file loads, or all errors come back and
     /// nothing is loaded.
-    pub fn load<'a>(
-        files: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Catalog, Vec<CatalogError>> {
+    pub fn load<'a>(files: impl IntoIterator<Item = (&'a str, &'a str)>) -> Result<Catalog, Vec<CatalogError>> {
         let mut catalog = Catalog::default();
         let mut origin: BTreeMap<String, String> = BTreeMap::new();
         let mut errors = Vec::new();
@@ -52,11 +46,7 @@ impl Catalog {
                 },
             }
         }
-        if errors.is_empty() {
-            Ok(catalog)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(catalog) } else { Err(errors) }
     }
 
     pub fn get(&self, name: &str) -> Option<&Scenario> {

@@ -48,26 +48,14 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioErrors> 
     // serde_yaml's own Value wants YAML tags for enums (`!promql ...`); as JSON, a
     // single-key mapping selects the variant, the same as in a Kubernetes object.
     let value = serde_json::to_value(&yaml).map_err(|e| {
-        ScenarioErrors(vec![error_at(
-            file,
-            Pos { line: 1, column: 1 },
-            format!("{e}; expected plain YAML data"),
-        )])
+        ScenarioErrors(vec![error_at(file, Pos { line: 1, column: 1 }, format!("{e}; expected plain YAML data"))])
     })?;
     let index = yaml::index(text).map_err(|(pos, message)| {
-        ScenarioErrors(vec![error_at(
-            file,
-            pos,
-            format!("{message}; expected valid YAML"),
-        )])
+        ScenarioErrors(vec![error_at(file, pos, format!("{message}; expected valid YAML"))])
     })?;
     if value.is_null() {
         let message = "the document is empty; expected a Scenario mapping".to_string();
-        return Err(ScenarioErrors(vec![error_at(
-            file,
-            Pos { line: 1, column: 1 },
-            message,
-        )]));
+        return Err(ScenarioErrors(vec![error_at(file, Pos { line: 1, column: 1 }, message)]));
     }
     let mut lenient = Lenient::new(value);
     let scenario = lenient.deserialize();
@@ -82,35 +70,21 @@ pub(crate) fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioErrors> 
 }
 
 fn locate(file: &str, index: &Node, problems: Vec<Problem>) -> ScenarioErrors {
-    let mut errors: Vec<ScenarioError> = problems
-        .into_iter()
-        .map(|p| error_at(file, index.locate(&p.path, p.at), p.message))
-        .collect();
+    let mut errors: Vec<ScenarioError> =
+        problems.into_iter().map(|p| error_at(file, index.locate(&p.path, p.at), p.message)).collect();
     errors.sort_by_key(|e| (e.line, e.column));
     errors.dedup();
     ScenarioErrors(errors)
 }
 
 fn error_at(file: &str, pos: Pos, message: String) -> ScenarioError {
-    ScenarioError {
-        file: file.to_string(),
-        line: pos.line,
-        column: pos.column,
-        message,
-    }
+    ScenarioError { file: file.to_string(), line: pos.line, column: pos.column, message }
 }
 
 fn syntax_error(file: &str, e: &serde_yaml::Error) -> ScenarioErrors {
-    let pos = e.location().map_or(Pos { line: 1, column: 1 }, |l| Pos {
-        line: l.line(),
-        column: l.column(),
-    });
+    let pos = e.location().map_or(Pos { line: 1, column: 1 }, |l| Pos { line: l.line(), column: l.column() });
     let message = without_location(&e.to_string());
-    ScenarioErrors(vec![error_at(
-        file,
-        pos,
-        format!("{message}; expected valid YAML"),
-    )])
+    ScenarioErrors(vec![error_at(file, pos, format!("{message}; expected valid YAML"))])
 }
 
 /// libyaml puts "at line L column C" inside its messages; the position is reported apart.
@@ -121,9 +95,7 @@ fn without_location(message: &str) -> String {
     let rest = &message[start + " at line ".len()..];
     let after_column = rest.find("column ").map(|i| {
         let digits = &rest[i + "column ".len()..];
-        let n = digits
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(digits.len());
+        let n = digits.find(|c: char| !c.is_ascii_digit()).unwrap_or(digits.len());
         &digits[n..]
     });
     format!("{}{}", &message[..start], after_column.unwrap_or(""))
@@ -143,12 +115,7 @@ struct Lenient {
 
 impl Lenient {
     fn new(working: Value) -> Self {
-        Lenient {
-            working,
-            removed: BTreeMap::new(),
-            removed_keys: BTreeSet::new(),
-            problems: Vec::new(),
-        }
+        Lenient { working, removed: BTreeMap::new(), removed_keys: BTreeSet::new(), problems: Vec::new() }
     }
 
     fn deserialize(&mut self) -> Option<Scenario> {
@@ -160,14 +127,12 @@ impl Lenient {
             let local = Path::from_serde(error.path());
             let original = self.translate(&local);
             let message = error.into_inner().to_string();
-            let consequence = missing_field(&message)
-                .is_some_and(|f| self.removed_keys.contains(&original.key(f)));
+            let consequence = missing_field(&message).is_some_and(|f| self.removed_keys.contains(&original.key(f)));
             if !consequence {
                 let fault = fault_len(&local)
                     .and_then(|n| lookup(&self.working, &Path(local.0[..n].to_vec())))
                     .and_then(Value::as_object);
-                self.problems
-                    .push(describe(original.clone(), fault, &message));
+                self.problems.push(describe(original.clone(), fault, &message));
             }
             if !self.prune(&local, &original) {
                 return None;
@@ -186,19 +151,12 @@ impl Lenient {
                 p.path = self.translate(&p.path);
                 p
             })
-            .filter(|p| {
-                !damaged
-                    .iter()
-                    .any(|d| p.path.starts_with(&d.section()) || d.starts_with(&p.path))
-            })
+            .filter(|p| !damaged.iter().any(|d| p.path.starts_with(&d.section()) || d.starts_with(&p.path)))
             .collect()
     }
 
     fn pruned(&self) -> impl Iterator<Item = Path> + '_ {
-        let items = self
-            .removed
-            .iter()
-            .flat_map(|(list, idx)| idx.iter().map(move |i| list.index(*i)));
+        let items = self.removed.iter().flat_map(|(list, idx)| idx.iter().map(move |i| list.index(*i)));
         items.chain(self.removed_keys.iter().cloned())
     }
 
@@ -290,28 +248,19 @@ fn describe(path: Path, fault: Option<&serde_json::Map<String, Value>>, message:
                 Some(Seg::Key(k)) if k == field => path,
                 _ => path.key(field),
             };
-            return Problem {
-                path,
-                at: At::Key,
-                message: tidy(message),
-            };
+            return Problem { path, at: At::Key, message: tidy(message) };
         }
         _ => At::Value,
     };
-    Problem {
-        path,
-        at,
-        message: tidy(message),
-    }
+    Problem { path, at, message: tidy(message) }
 }
 
 /// The length of the fault prefix of an error path: `...faults[i]`, or its tag
 /// `...faults[i].kind`.
 fn fault_len(path: &Path) -> Option<usize> {
     let segs = &path.0;
-    let is_fault = |end: usize| {
-        end >= 2 && matches!(&segs[end - 2..end], [Seg::Key(k), Seg::Index(_)] if k == "faults")
-    };
+    let is_fault =
+        |end: usize| end >= 2 && matches!(&segs[end - 2..end], [Seg::Key(k), Seg::Index(_)] if k == "faults");
     let n = segs.len();
     if is_fault(n) {
         Some(n)
@@ -322,24 +271,14 @@ fn fault_len(path: &Path) -> Option<usize> {
     }
 }
 
-fn describe_fault(
-    path: &Path,
-    fault: &serde_json::Map<String, Value>,
-    message: &str,
-) -> Option<Problem> {
+fn describe_fault(path: &Path, fault: &serde_json::Map<String, Value>, message: &str) -> Option<Problem> {
     if message.starts_with("unknown variant") {
         let kind = quoted(message).unwrap_or_default();
-        let kinds: Vec<_> = firedrill_fault::FaultKind::ALL
-            .iter()
-            .map(|k| k.as_str())
-            .collect();
+        let kinds: Vec<_> = firedrill_fault::FaultKind::ALL.iter().map(|k| k.as_str()).collect();
         return Some(Problem {
             path: path.key("kind"),
             at: At::Value,
-            message: format!(
-                "unknown fault kind `{kind}`; expected one of {}",
-                kinds.join(", ")
-            ),
+            message: format!("unknown fault kind `{kind}`; expected one of {}", kinds.join(", ")),
         });
     }
     let mut body = fault.clone();

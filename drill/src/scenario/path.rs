@@ -44,11 +44,7 @@ impl Path {
     /// The path up to and including its first index (`culprits[0]`), or its first key when it
     /// has no index: the "section" a mistake damages.
     pub fn section(&self) -> Path {
-        let end = self
-            .0
-            .iter()
-            .position(|s| matches!(s, Seg::Index(_)))
-            .map_or(1, |i| i + 1);
+        let end = self.0.iter().position(|s| matches!(s, Seg::Index(_))).map_or(1, |i| i + 1);
         Path(self.0.iter().take(end).cloned().collect())
     }
 
@@ -106,12 +102,7 @@ mod tests {
 
     #[test]
     fn display_and_parse_round_trip() {
-        let p = Path::root()
-            .key("culprits")
-            .index(0)
-            .key("targets")
-            .index(12)
-            .key("faults");
+        let p = Path::root().key("culprits").index(0).key("targets").index(12).key("faults");
         assert_eq!(p.to_string(), "culprits[0].targets[12].faults");
         assert_eq!(Path::parse(&p.to_string()), p);
         assert_eq!(Path::parse("a[1][2].b").0.len(), 4);

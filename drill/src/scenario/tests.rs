@@ -63,9 +63,7 @@ fn unknown_fault_kind_points_at_the_kind() {
     let e = errors(&with_line(16, "          - kind: hangg"));
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(
-        e[0].starts_with(
-            "t.yaml:16:19: unknown fault kind `hangg`; expected one of latency, hang, error,"
-        ),
+        e[0].starts_with("t.yaml:16:19: unknown fault kind `hangg`; expected one of latency, hang, error,"),
         "{e:?}"
     );
 }
@@ -74,15 +72,9 @@ fn unknown_fault_kind_points_at_the_kind() {
 fn field_errors_inside_a_fault_point_at_the_field() {
     let e = errors(&with_line(17, "            delayMs: slow"));
     assert_eq!(e.len(), 1, "{e:?}");
-    assert!(
-        e[0].starts_with("t.yaml:17:22: invalid type: string \"slow\"; expected u64"),
-        "{e:?}"
-    );
+    assert!(e[0].starts_with("t.yaml:17:22: invalid type: string \"slow\"; expected u64"), "{e:?}");
     let e = errors(&with_line(17, "            dealyMs: 300"));
-    assert!(
-        e[0].starts_with("t.yaml:17:13: unknown field `dealyMs`; expected one of"),
-        "{e:?}"
-    );
+    assert!(e[0].starts_with("t.yaml:17:13: unknown field `dealyMs`; expected one of"), "{e:?}");
 }
 
 #[test]
@@ -108,24 +100,11 @@ fn every_mistake_is_reported_with_its_position() {
 fn semantic_errors_carry_positions() {
     let text = MINI
         .replace("      - service: inventory", "      - service: inventroy")
-        .replace(
-            "    answer: { service: inventory",
-            "    answer: { service: pricing",
-        );
+        .replace("    answer: { service: inventory", "    answer: { service: pricing");
     let e = errors(&text);
     assert_eq!(e.len(), 2, "{e:?}");
-    assert!(
-        e[0].starts_with(
-            "t.yaml:14:18: unknown service `inventroy`; expected one of api, inventory,"
-        ),
-        "{e:?}"
-    );
-    assert!(
-        e[1].starts_with(
-            "t.yaml:18:24: answer service `pricing` is not among this culprit's targets"
-        ),
-        "{e:?}"
-    );
+    assert!(e[0].starts_with("t.yaml:14:18: unknown service `inventroy`; expected one of api, inventory,"), "{e:?}");
+    assert!(e[1].starts_with("t.yaml:18:24: answer service `pricing` is not among this culprit's targets"), "{e:?}");
 }
 
 #[test]
@@ -139,33 +118,22 @@ fn semantic_errors_after_a_pruned_item_keep_their_original_index() {
         "    story: s\n",
         "hints:",
     );
-    let text = MINI
-        .replace("            delayMs: 300", "            delayMs: -1")
-        .replacen("hints:", second, 1);
+    let text = MINI.replace("            delayMs: 300", "            delayMs: -1").replacen("hints:", second, 1);
     let e = errors(&text);
     assert_eq!(e.len(), 3, "{e:?}");
+    assert!(e[0].starts_with("t.yaml:17:22: invalid value: integer `-1`"), "{e:?}");
+    assert!(e[1].starts_with("t.yaml:26:9: culprit `pool` has no signals"), "{e:?}");
     assert!(
-        e[0].starts_with("t.yaml:17:22: invalid value: integer `-1`"),
+        e[2].starts_with("t.yaml:27:66: api does not call `warehouse`; expected one of inventory, pricing, checkout"),
         "{e:?}"
     );
-    assert!(
-        e[1].starts_with("t.yaml:26:9: culprit `pool` has no signals"),
-        "{e:?}"
-    );
-    assert!(e[2].starts_with("t.yaml:27:66: api does not call `warehouse`; expected one of inventory, pricing, checkout"), "{e:?}");
 }
 
 #[test]
 fn fault_range_errors_name_the_field() {
-    let text = MINI.replace(
-        "            delayMs: 300",
-        "            delayMs: 300\n            jitterMs: 9999999",
-    );
+    let text = MINI.replace("            delayMs: 300", "            delayMs: 300\n            jitterMs: 9999999");
     let e = errors(&text);
-    assert_eq!(
-        e,
-        ["t.yaml:18:23: `jitterMs` must be 0..=600000, got 9999999"]
-    );
+    assert_eq!(e, ["t.yaml:18:23: `jitterMs` must be 0..=600000, got 9999999"]);
 }
 
 #[test]
@@ -180,21 +148,8 @@ fn duplicate_ids_hint_order_and_ranges_are_refused() {
         );
     let e = errors(&text);
     let lines: Vec<&str> = e.iter().map(|s| s.split(": ").next().unwrap()).collect();
-    assert_eq!(
-        lines,
-        [
-            "t.yaml:3:7",
-            "t.yaml:6:19",
-            "t.yaml:25:24",
-            "t.yaml:27:19",
-            "t.yaml:30:19"
-        ],
-        "{e:#?}"
-    );
-    assert!(
-        e[4].contains("before the previous hint (60 s); expected hints in unlock order"),
-        "{e:?}"
-    );
+    assert_eq!(lines, ["t.yaml:3:7", "t.yaml:6:19", "t.yaml:25:24", "t.yaml:27:19", "t.yaml:30:19"], "{e:#?}");
+    assert!(e[4].contains("before the previous hint (60 s); expected hints in unlock order"), "{e:?}");
 }
 
 #[test]
@@ -211,58 +166,38 @@ fn syntax_errors_are_located_and_nothing_loads() {
 fn missing_fields_point_at_their_mapping() {
     let text = MINI.replace("    story: inventory got slow.\n", "");
     assert_eq!(errors(&text), ["t.yaml:12:5: missing field `story`"]);
-    assert_eq!(
-        errors("")[0],
-        "t.yaml:1:1: the document is empty; expected a Scenario mapping"
-    );
+    assert_eq!(errors("")[0], "t.yaml:1:1: the document is empty; expected a Scenario mapping");
 }
 
 #[test]
 fn replica_and_route_and_gap_checks() {
     let text = MINI
-        .replace(
-            "      - service: inventory",
-            "      - service: inventory\n        replica: 2",
-        )
+        .replace("      - service: inventory", "      - service: inventory\n        replica: 2")
         .replace(
             "          - kind: latency",
             "          - kind: latency\n            match: { route: \"/query/stock/{id}\" }",
         )
-        .replace(
-            "hints:",
-            "gaps:\n  - service: api\n    faults: [{ kind: cpu, burnMs: 5 }]\nhints:",
-        );
+        .replace("hints:", "gaps:\n  - service: api\n    faults: [{ kind: cpu, burnMs: 5 }]\nhints:");
     let e = errors(&text);
     assert_eq!(e.len(), 3, "{e:?}");
+    assert!(e[0].starts_with("t.yaml:15:18: replica 2 does not exist: inventory runs 1"), "{e:?}");
     assert!(
-        e[0].starts_with("t.yaml:15:18: replica 2 does not exist: inventory runs 1"),
+        e[1].starts_with(
+            "t.yaml:18:20: inventory serves no `* /query/stock/{id}`; expected one of GET /stock/{id}, POST /reserve"
+        ),
         "{e:?}"
     );
-    assert!(e[1].starts_with("t.yaml:18:20: inventory serves no `* /query/stock/{id}`; expected one of GET /stock/{id}, POST /reserve"), "{e:?}");
-    assert!(
-        e[2].starts_with("t.yaml:30:22: `cpu` is not a telemetry fault"),
-        "{e:?}"
-    );
+    assert!(e[2].starts_with("t.yaml:30:22: `cpu` is not a telemetry fault"), "{e:?}");
 }
 
 #[test]
 fn catalog_refuses_duplicate_names_and_keeps_every_error() {
     let broken = MINI.replace("kind: Scenario", "kind: Scenari");
-    let files = [
-        ("a.yaml", MINI),
-        ("b.yaml", MINI),
-        ("c.yaml", broken.as_str()),
-    ];
+    let files = [("a.yaml", MINI), ("b.yaml", MINI), ("c.yaml", broken.as_str())];
     let errors = Catalog::load(files).unwrap_err();
     assert_eq!(errors.len(), 2);
-    assert_eq!(
-        errors[0].to_string(),
-        "b.yaml: scenario name `mini` is already used by a.yaml; expected unique names"
-    );
-    assert_eq!(
-        errors[1].to_string(),
-        "c.yaml:2:7: unknown kind `Scenari`; expected Scenario"
-    );
+    assert_eq!(errors[0].to_string(), "b.yaml: scenario name `mini` is already used by a.yaml; expected unique names");
+    assert_eq!(errors[1].to_string(), "c.yaml:2:7: unknown kind `Scenari`; expected Scenario");
     let catalog = Catalog::load([("a.yaml", MINI)]).unwrap();
     assert_eq!(catalog.get("mini").map(|s| s.title.as_str()), Some("Mini"));
 }
@@ -270,14 +205,8 @@ fn catalog_refuses_duplicate_names_and_keeps_every_error() {
 #[test]
 fn schema_describes_the_format() {
     let schema = Scenario::json_schema().to_string();
-    for word in [
-        "timeLimitSeconds",
-        "isolatingQueries",
-        "promql",
-        "withinSeconds",
-        "retry-amplification",
-        "drop-spans",
-    ] {
+    for word in ["timeLimitSeconds", "isolatingQueries", "promql", "withinSeconds", "retry-amplification", "drop-spans"]
+    {
         assert!(schema.contains(word), "schema lacks {word}");
     }
 }
@@ -301,41 +230,17 @@ fn shipped() -> Vec<(String, String)> {
 fn shipped_scenarios_load_and_keep_the_house_rules() {
     let files = shipped();
     let catalog = Catalog::load(files.iter().map(|(n, t)| (n.as_str(), t.as_str())))
-        .unwrap_or_else(|e| {
-            panic!(
-                "{}",
-                e.iter()
-                    .map(|e| e.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            )
-        });
+        .unwrap_or_else(|e| panic!("{}", e.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n")));
     assert!(catalog.len() >= 8, "only {} scenarios", catalog.len());
     for (file, _) in &files {
         let name = file.trim_end_matches(".yaml");
-        let s = catalog
-            .get(name)
-            .unwrap_or_else(|| panic!("{file} must be named {name}"));
-        assert!(
-            (600..=1200).contains(&s.time_limit_seconds),
-            "{file}: time limit"
-        );
-        assert!(
-            (50.0..=100.0).contains(&s.load.rate_rps),
-            "{file}: base load"
-        );
+        let s = catalog.get(name).unwrap_or_else(|| panic!("{file} must be named {name}"));
+        assert!((600..=1200).contains(&s.time_limit_seconds), "{file}: time limit");
+        assert!((50.0..=100.0).contains(&s.load.rate_rps), "{file}: base load");
         for c in &s.culprits {
-            assert!(
-                !c.isolating_queries.is_empty(),
-                "{file}: {} lacks isolating queries",
-                c.id
-            );
+            assert!(!c.isolating_queries.is_empty(), "{file}: {} lacks isolating queries", c.id);
             for sig in s.signals_for(c) {
-                assert!(
-                    sig.within_seconds <= 60,
-                    "{file}: {} is too slow for CI",
-                    sig.name
-                );
+                assert!(sig.within_seconds <= 60, "{file}: {} is too slow for CI", sig.name);
             }
         }
     }

@@ -21,28 +21,18 @@ const MAX_RATE_RPS: f64 = 1000.0;
 const MAX_RATE_MULTIPLIER: f64 = 10.0;
 
 pub(crate) fn check(scenario: &Scenario) -> Vec<Problem> {
-    let mut c = Checker {
-        s: scenario,
-        problems: Vec::new(),
-    };
+    let mut c = Checker { s: scenario, problems: Vec::new() };
     c.header();
     c.load();
     c.replicas();
     c.culprits();
-    for (field, targets) in [
-        ("amplifiers", &scenario.amplifiers),
-        ("gaps", &scenario.gaps),
-    ] {
+    for (field, targets) in [("amplifiers", &scenario.amplifiers), ("gaps", &scenario.gaps)] {
         for (i, t) in targets.iter().enumerate() {
             c.target(&Path::root().key(field).index(i), t, field == "gaps");
         }
     }
     c.hints();
-    c.signals(
-        &Path::root().key("signals"),
-        &scenario.signals,
-        &BTreeSet::new(),
-    );
+    c.signals(&Path::root().key("signals"), &scenario.signals, &BTreeSet::new());
     c.problems
 }
 
@@ -55,31 +45,20 @@ struct Checker<'a> {
 pub fn is_kebab(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 63
-        && name.split('-').all(|w| {
-            !w.is_empty()
-                && w.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+        && name.split('-').all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
 }
 
 // === impl Checker ===
 
 impl Checker<'_> {
     fn report(&mut self, path: Path, message: String) {
-        self.problems.push(Problem {
-            path,
-            at: At::Value,
-            message,
-        });
+        self.problems.push(Problem { path, at: At::Value, message });
     }
 
     fn header(&mut self) {
         let root = Path::root();
         if self.s.api_version != API_VERSION {
-            let msg = format!(
-                "unsupported apiVersion `{}`; expected {API_VERSION}",
-                self.s.api_version
-            );
+            let msg = format!("unsupported apiVersion `{}`; expected {API_VERSION}", self.s.api_version);
             self.report(root.key("apiVersion"), msg);
         }
         if self.s.kind != KIND {
@@ -91,9 +70,7 @@ impl Checker<'_> {
         self.non_empty(root.key("briefing"), "briefing", &self.s.briefing.clone());
         let limit = self.s.time_limit_seconds;
         if !TIME_LIMIT_SECONDS.contains(&limit) {
-            let msg = format!(
-                "timeLimitSeconds {limit} is out of range; expected {TIME_LIMIT_SECONDS:?}"
-            );
+            let msg = format!("timeLimitSeconds {limit} is out of range; expected {TIME_LIMIT_SECONDS:?}");
             self.report(root.key("timeLimitSeconds"), msg);
         }
     }
@@ -117,16 +94,11 @@ impl Checker<'_> {
         let path = Path::root().key("load");
         let load = &self.s.load;
         if !(load.rate_rps > 0.0 && load.rate_rps <= MAX_RATE_RPS) {
-            let msg = format!(
-                "rateRps {} is out of range; expected more than 0 and at most {MAX_RATE_RPS}",
-                load.rate_rps
-            );
+            let msg =
+                format!("rateRps {} is out of range; expected more than 0 and at most {MAX_RATE_RPS}", load.rate_rps);
             self.report(path.key("rateRps"), msg);
         }
-        let weights = [
-            ("product", load.mix.product),
-            ("checkout", load.mix.checkout),
-        ];
+        let weights = [("product", load.mix.product), ("checkout", load.mix.checkout)];
         for (name, w) in weights {
             if !(w.is_finite() && w >= 0.0) {
                 let msg = format!("weight {w} is not usable; expected a number >= 0");
@@ -134,8 +106,7 @@ impl Checker<'_> {
             }
         }
         if load.mix.product + load.mix.checkout <= 0.0 {
-            let msg =
-                "the mix sends no traffic; expected a positive weight for product or checkout";
+            let msg = "the mix sends no traffic; expected a positive weight for product or checkout";
             self.report(path.key("mix"), msg.to_string());
         }
         self.steps(&path.key("steps"));
@@ -173,14 +144,9 @@ impl Checker<'_> {
         let path = Path::root().key("replicas");
         for (service, count) in &self.s.replicas {
             if topology::service(service).is_none() {
-                self.problems.push(Problem {
-                    path: path.key(service),
-                    at: At::Key,
-                    message: unknown_service(service),
-                });
+                self.problems.push(Problem { path: path.key(service), at: At::Key, message: unknown_service(service) });
             } else if !REPLICAS.contains(count) {
-                let msg =
-                    format!("{count} replicas of {service} is out of range; expected {REPLICAS:?}");
+                let msg = format!("{count} replicas of {service} is out of range; expected {REPLICAS:?}");
                 self.report(path.key(service), msg);
             }
         }
@@ -197,10 +163,7 @@ impl Checker<'_> {
             let at = path.index(i);
             self.kebab(at.key("id"), "culprit id", &culprit.id);
             if !ids.insert(culprit.id.as_str()) {
-                let msg = format!(
-                    "duplicate culprit id `{}`; expected ids unique within the scenario",
-                    culprit.id
-                );
+                let msg = format!("duplicate culprit id `{}`; expected ids unique within the scenario", culprit.id);
                 self.report(at.key("id"), msg);
             }
             self.culprit(&at, culprit);
@@ -209,10 +172,7 @@ impl Checker<'_> {
 
     fn culprit(&mut self, path: &Path, culprit: &Culprit) {
         if culprit.targets.is_empty() {
-            self.report(
-                path.key("targets"),
-                "no targets; expected at least one".into(),
-            );
+            self.report(path.key("targets"), "no targets; expected at least one".into());
         }
         for (i, t) in culprit.targets.iter().enumerate() {
             self.target(&path.key("targets").index(i), t, false);
@@ -239,11 +199,7 @@ impl Checker<'_> {
         for (i, q) in culprit.isolating_queries.iter().enumerate() {
             let at = path.key("isolatingQueries").index(i);
             self.non_empty(at.key("why"), "why", &q.why);
-            self.non_empty(
-                at.key("query").key(q.query.backend()),
-                "query",
-                q.query.text(),
-            );
+            self.non_empty(at.key("query").key(q.query.backend()), "query", q.query.text());
         }
     }
 
@@ -261,10 +217,7 @@ impl Checker<'_> {
             self.report(path.key("replica"), msg);
         }
         if target.faults.is_empty() {
-            self.report(
-                path.key("faults"),
-                "no faults; expected at least one".into(),
-            );
+            self.report(path.key("faults"), "no faults; expected at least one".into());
         }
         for (i, fault) in target.faults.iter().enumerate() {
             let at = path.key("faults").index(i);
@@ -282,10 +235,7 @@ impl Checker<'_> {
     fn fault(&mut self, path: &Path, service: &Service, fault: &Fault) {
         if let Err(e) = fault.validate(&path.to_string()) {
             let field = Path::parse(&e.path);
-            let name = field
-                .0
-                .last()
-                .map(|_| e.path.rsplit('.').next().unwrap_or(&e.path));
+            let name = field.0.last().map(|_| e.path.rsplit('.').next().unwrap_or(&e.path));
             let msg = format!("`{}` {}", name.unwrap_or("fault"), e.reason);
             self.report(field, msg);
         }
@@ -297,27 +247,15 @@ impl Checker<'_> {
                     "{} calls no other service, so it has no dependency `{dependency}`; expected a server-side fault here",
                     service.name
                 ),
-                deps => format!(
-                    "{} does not call `{dependency}`; expected one of {}",
-                    service.name,
-                    deps.join(", ")
-                ),
+                deps => format!("{} does not call `{dependency}`; expected one of {}", service.name, deps.join(", ")),
             };
             self.report(path.key("dependency"), msg);
         }
         if let Some(m) = route_match(fault)
             && !service.serves(m.method.as_deref(), m.route.as_deref())
         {
-            let wanted = format!(
-                "{} {}",
-                m.method.as_deref().unwrap_or("*"),
-                m.route.as_deref().unwrap_or("*")
-            );
-            let msg = format!(
-                "{} serves no `{wanted}`; expected one of {}",
-                service.name,
-                service.route_list()
-            );
+            let wanted = format!("{} {}", m.method.as_deref().unwrap_or("*"), m.route.as_deref().unwrap_or("*"));
+            let msg = format!("{} serves no `{wanted}`; expected one of {}", service.name, service.route_list());
             self.report(path.key("match"), msg);
         }
     }
@@ -360,10 +298,7 @@ impl Checker<'_> {
             let backend = signal.query.backend();
             self.non_empty(at.key("query").key(backend), "query", signal.query.text());
             if !signal.threshold.is_finite() {
-                let msg = format!(
-                    "threshold {} is not a number; expected a finite number",
-                    signal.threshold
-                );
+                let msg = format!("threshold {} is not a number; expected a finite number", signal.threshold);
                 self.report(at.key("threshold"), msg);
             }
             let within = signal.within_seconds;
@@ -378,10 +313,7 @@ impl Checker<'_> {
 }
 
 fn unknown_service(name: &str) -> String {
-    format!(
-        "unknown service `{name}`; expected one of {}",
-        topology::service_names()
-    )
+    format!("unknown service `{name}`; expected one of {}", topology::service_names())
 }
 
 fn is_telemetry(kind: FaultKind) -> bool {

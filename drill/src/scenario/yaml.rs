@@ -46,20 +46,12 @@ pub(crate) enum At {
 
 /// Builds the index; a syntax error comes back with its position.
 pub(crate) fn index(text: &str) -> Result<Node, (Pos, String)> {
-    let mut reader = Reader {
-        parser: Parser::new_from_str(text),
-        anchors: HashMap::new(),
-    };
-    reader
-        .document()
-        .map_err(|e| (pos_of_marker(e.marker()), e.info().to_string()))
+    let mut reader = Reader { parser: Parser::new_from_str(text), anchors: HashMap::new() };
+    reader.document().map_err(|e| (pos_of_marker(e.marker()), e.info().to_string()))
 }
 
 fn pos_of_marker(m: &saphyr_parser::Marker) -> Pos {
-    Pos {
-        line: m.line(),
-        column: m.col() + 1,
-    }
+    Pos { line: m.line(), column: m.col() + 1 }
 }
 
 fn pos_of(span: &Span) -> Pos {
@@ -123,10 +115,7 @@ impl<'a> Reader<'a> {
                 other => items.push(self.node(other, span)?),
             }
         }
-        Ok(Node {
-            pos,
-            kind: Kind::Seq(items),
-        })
+        Ok(Node { pos, kind: Kind::Seq(items) })
     }
 
     fn mapping(&mut self, pos: Pos) -> Result<Node, ScanError> {
@@ -143,24 +132,14 @@ impl<'a> Reader<'a> {
             self.node(event, span)?;
             let (event, span) = self.next()?;
             let value = self.node(event, span)?;
-            entries.push(Entry {
-                key,
-                key_pos,
-                value,
-            });
+            entries.push(Entry { key, key_pos, value });
         }
-        Ok(Node {
-            pos,
-            kind: Kind::Map(entries),
-        })
+        Ok(Node { pos, kind: Kind::Map(entries) })
     }
 }
 
 fn leaf(pos: Pos) -> Node {
-    Node {
-        pos,
-        kind: Kind::Leaf,
-    }
+    Node { pos, kind: Kind::Leaf }
 }
 
 // === impl Node ===
@@ -173,13 +152,11 @@ impl Node {
         for (i, seg) in path.0.iter().enumerate() {
             let last = i + 1 == path.0.len();
             let next = match (&node.kind, seg) {
-                (Kind::Map(entries), Seg::Key(k)) => {
-                    match entries.iter().rev().find(|e| &e.key == k) {
-                        Some(e) if last && at == At::Key => return e.key_pos,
-                        Some(e) => Some(&e.value),
-                        None => None,
-                    }
-                }
+                (Kind::Map(entries), Seg::Key(k)) => match entries.iter().rev().find(|e| &e.key == k) {
+                    Some(e) if last && at == At::Key => return e.key_pos,
+                    Some(e) => Some(&e.value),
+                    None => None,
+                },
                 (Kind::Seq(items), Seg::Index(n)) => items.get(*n),
                 _ => None,
             };
@@ -215,20 +192,14 @@ list:
         assert_eq!(root.locate(&Path::parse("a"), At::Key), at(1, 1));
         assert_eq!(root.locate(&Path::parse("list[0]"), At::Value), at(3, 5));
         assert_eq!(root.locate(&Path::parse("list[0].y"), At::Key), at(4, 5));
-        assert_eq!(
-            root.locate(&Path::parse("list[0].y[1].z"), At::Value),
-            at(4, 16)
-        );
+        assert_eq!(root.locate(&Path::parse("list[0].y[1].z"), At::Value), at(4, 16));
         assert_eq!(root.locate(&Path::parse("list[1]"), At::Value), at(5, 5));
     }
 
     #[test]
     fn missing_parts_point_at_the_deepest_existing_node() {
         let root = index(DOC).unwrap();
-        assert_eq!(
-            root.locate(&Path::parse("list[0].nope"), At::Value),
-            at(3, 5)
-        );
+        assert_eq!(root.locate(&Path::parse("list[0].nope"), At::Value), at(3, 5));
         assert_eq!(root.locate(&Path::parse("list[7]"), At::Value), at(3, 3));
     }
 
