@@ -321,11 +321,7 @@ impl std::fmt::Display for FaultKind {
 impl FaultSet {
     /// An empty set: the healthy state.
     pub fn healthy(generation: u64, lease_seconds: u32) -> Self {
-        FaultSet {
-            generation,
-            lease_seconds,
-            faults: Vec::new(),
-        }
+        FaultSet { generation, lease_seconds, faults: Vec::new() }
     }
 
     /// The JSON schema of the document, for docs, CRDs and editors.

@@ -33,10 +33,7 @@ pub fn parse_fault_set(body: &[u8]) -> Result<FaultSet, FaultError> {
 
 /// `faults[3]` -> 3.
 fn fault_index(path: &str) -> Option<usize> {
-    path.strip_prefix("faults[")?
-        .strip_suffix(']')?
-        .parse()
-        .ok()
+    path.strip_prefix("faults[")?.strip_suffix(']')?.parse().ok()
 }
 
 /// Re-reads fault `i` with its variant's struct so the error names the field inside it.
@@ -65,34 +62,18 @@ fn refine_fault_error(body: &[u8], i: usize) -> Option<FaultError> {
     }
 }
 
-fn field_error<T: serde::de::DeserializeOwned>(
-    value: serde_json::Value,
-    at: &str,
-) -> Option<FaultError> {
+fn field_error<T: serde::de::DeserializeOwned>(value: serde_json::Value, at: &str) -> Option<FaultError> {
     let e = serde_path_to_error::deserialize::<_, T>(value).err()?;
     let inner = e.path().to_string();
-    let path = if inner == "." {
-        at.to_string()
-    } else {
-        format!("{at}.{inner}")
-    };
-    Some(FaultError {
-        path,
-        reason: e.into_inner().to_string(),
-    })
+    let path = if inner == "." { at.to_string() } else { format!("{at}.{inner}") };
+    Some(FaultError { path, reason: e.into_inner().to_string() })
 }
 
 impl FaultSet {
     /// Range-checks every field; the first problem found is returned.
     pub fn validate(&self) -> Result<(), FaultError> {
         if self.lease_seconds == 0 || self.lease_seconds > MAX_LEASE_SECONDS {
-            return Err(err(
-                "leaseSeconds",
-                format!(
-                    "must be 1..={MAX_LEASE_SECONDS}, got {}",
-                    self.lease_seconds
-                ),
-            ));
+            return Err(err("leaseSeconds", format!("must be 1..={MAX_LEASE_SECONDS}, got {}", self.lease_seconds)));
         }
         for (i, fault) in self.faults.iter().enumerate() {
             fault.validate(&format!("faults[{i}]"))?;
@@ -178,29 +159,19 @@ impl Fault {
 }
 
 fn err(path: &str, reason: String) -> FaultError {
-    FaultError {
-        path: path.to_string(),
-        reason,
-    }
+    FaultError { path: path.to_string(), reason }
 }
 
 fn check_percent(value: f64, path: &str) -> Result<(), FaultError> {
     if (0.0..=100.0).contains(&value) {
         Ok(())
     } else {
-        Err(err(
-            path,
-            format!("must be a percentage 0..=100, got {value}"),
-        ))
+        Err(err(path, format!("must be a percentage 0..=100, got {value}")))
     }
 }
 
 fn check_range(value: u64, min: u64, max: u64, path: &str) -> Result<(), FaultError> {
-    if (min..=max).contains(&value) {
-        Ok(())
-    } else {
-        Err(err(path, format!("must be {min}..={max}, got {value}")))
-    }
+    if (min..=max).contains(&value) { Ok(()) } else { Err(err(path, format!("must be {min}..={max}, got {value}"))) }
 }
 
 fn check_ms(value: u64, path: &str) -> Result<(), FaultError> {
@@ -214,16 +185,11 @@ fn check_positive_ms(value: u64, path: &str) -> Result<(), FaultError> {
 fn check_dependency(name: &str, path: &str) -> Result<(), FaultError> {
     let valid = !name.is_empty()
         && name.len() <= 63
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if valid {
         Ok(())
     } else {
-        Err(err(
-            path,
-            format!("`{name}` is not a dependency name (lowercase letters, digits, '-')"),
-        ))
+        Err(err(path, format!("`{name}` is not a dependency name (lowercase letters, digits, '-')")))
     }
 }
 
@@ -231,18 +197,12 @@ fn check_match(m: &RouteMatch, at: &str) -> Result<(), FaultError> {
     if let Some(route) = &m.route
         && !route.starts_with('/')
     {
-        return Err(err(
-            &format!("{at}.match.route"),
-            format!("`{route}` must start with '/'"),
-        ));
+        return Err(err(&format!("{at}.match.route"), format!("`{route}` must start with '/'")));
     }
     if let Some(method) = &m.method
         && (method.is_empty() || !method.bytes().all(|b| b.is_ascii_uppercase()))
     {
-        return Err(err(
-            &format!("{at}.match.method"),
-            format!("`{method}` must be an upper-case HTTP method"),
-        ));
+        return Err(err(&format!("{at}.match.method"), format!("`{method}` must be an upper-case HTTP method")));
     }
     Ok(())
 }
@@ -279,9 +239,7 @@ mod tests {
         assert_eq!(kinds, FaultKind::ALL.to_vec());
         assert_eq!(set.generation, 7);
         // Defaults apply where a field is absent.
-        let Fault::Hang(h) = &set.faults[1] else {
-            panic!("hang expected")
-        };
+        let Fault::Hang(h) = &set.faults[1] else { panic!("hang expected") };
         assert_eq!((h.percent, h.max_ms), (100.0, 2000));
     }
 
@@ -303,30 +261,17 @@ mod tests {
 
     #[test]
     fn unknown_kind_lists_the_expected_ones() {
-        let e =
-            parse(r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"hangg"}]}"#).unwrap_err();
-        assert!(
-            e.reason.contains("hangg") && e.reason.contains("latency"),
-            "{e}"
-        );
+        let e = parse(r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"hangg"}]}"#).unwrap_err();
+        assert!(e.reason.contains("hangg") && e.reason.contains("latency"), "{e}");
     }
 
     #[test]
     fn out_of_range_values_name_the_field() {
         let cases = [
             (r#"{"generation":1,"leaseSeconds":0}"#, "leaseSeconds"),
-            (
-                r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"error","status":200}]}"#,
-                "faults[0].status",
-            ),
-            (
-                r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"hang","percent":101}]}"#,
-                "faults[0].percent",
-            ),
-            (
-                r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"sampling","ratio":2}]}"#,
-                "faults[0].ratio",
-            ),
+            (r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"error","status":200}]}"#, "faults[0].status"),
+            (r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"hang","percent":101}]}"#, "faults[0].percent"),
+            (r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"sampling","ratio":2}]}"#, "faults[0].ratio"),
             (
                 r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"pool","dependency":"Bad Name","maxConcurrency":1}]}"#,
                 "faults[0].dependency",
@@ -343,10 +288,8 @@ mod tests {
 
     #[test]
     fn type_errors_carry_the_path() {
-        let e = parse(
-            r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"latency","delayMs":"slow"}]}"#,
-        )
-        .unwrap_err();
+        let e =
+            parse(r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"latency","delayMs":"slow"}]}"#).unwrap_err();
         assert_eq!(e.path, "faults[0].delayMs");
     }
 
@@ -354,10 +297,7 @@ mod tests {
     fn schema_names_every_kind() {
         let schema = FaultSet::json_schema().to_string();
         for kind in FaultKind::ALL {
-            assert!(
-                schema.contains(&format!("\"{kind}\"")),
-                "schema lacks {kind}"
-            );
+            assert!(schema.contains(&format!("\"{kind}\"")), "schema lacks {kind}");
         }
     }
 }

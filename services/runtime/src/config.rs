@@ -20,24 +20,15 @@ pub const EXIT_CONFIG: u8 = 64;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read the admin token file {path}: {source}")]
-    TokenFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error(
-        "no admin token: set --admin-token-file or FIREDRILL_ADMIN_TOKEN (the admin API refuses to run open)"
-    )]
+    TokenFile { path: PathBuf, source: std::io::Error },
+    #[error("no admin token: set --admin-token-file or FIREDRILL_ADMIN_TOKEN (the admin API refuses to run open)")]
     NoToken,
     #[error(
         "OTEL_TRACES_SAMPLER={0} is not supported; use always_on, always_off, traceidratio or their parentbased_ forms"
     )]
     Sampler(String),
     #[error("{name} must be {expected}, got {value}")]
-    Range {
-        name: &'static str,
-        expected: &'static str,
-        value: String,
-    },
+    Range { name: &'static str, expected: &'static str, value: String },
 }
 
 /// Flags every service takes: addresses, admin token, telemetry, shutdown.
@@ -71,11 +62,7 @@ pub struct ServiceArgs {
     #[arg(long, env = "OTEL_LOGS_EXPORTER")]
     pub logs_exporter: Option<String>,
     /// Trace sampler, as in the OpenTelemetry spec.
-    #[arg(
-        long,
-        env = "OTEL_TRACES_SAMPLER",
-        default_value = "parentbased_traceidratio"
-    )]
+    #[arg(long, env = "OTEL_TRACES_SAMPLER", default_value = "parentbased_traceidratio")]
     pub traces_sampler: String,
     /// Sampler argument: the ratio for `*traceidratio` samplers.
     #[arg(long, env = "OTEL_TRACES_SAMPLER_ARG", default_value_t = 1.0)]
@@ -122,32 +109,19 @@ impl ServiceArgs {
     pub fn token(&self) -> Result<String, ConfigError> {
         let token = match (&self.admin_token_file, &self.admin_token) {
             (Some(path), _) => std::fs::read_to_string(path)
-                .map_err(|source| ConfigError::TokenFile {
-                    path: path.clone(),
-                    source,
-                })?
+                .map_err(|source| ConfigError::TokenFile { path: path.clone(), source })?
                 .trim()
                 .to_string(),
             (None, Some(t)) => t.trim().to_string(),
             (None, None) => String::new(),
         };
-        if token.is_empty() {
-            Err(ConfigError::NoToken)
-        } else {
-            Ok(token)
-        }
+        if token.is_empty() { Err(ConfigError::NoToken) } else { Ok(token) }
     }
 
     /// Traces and logs configuration from the `OTEL_*` settings.
     pub fn telemetry(&self) -> Result<TelemetryConfig, ConfigError> {
-        let base = self
-            .otlp_endpoint
-            .as_deref()
-            .map(|b| b.trim_end_matches('/').to_string());
-        let traces = self
-            .otlp_traces_endpoint
-            .clone()
-            .or_else(|| base.as_ref().map(|b| format!("{b}/v1/traces")));
+        let base = self.otlp_endpoint.as_deref().map(|b| b.trim_end_matches('/').to_string());
+        let traces = self.otlp_traces_endpoint.clone().or_else(|| base.as_ref().map(|b| format!("{b}/v1/traces")));
         let logs_wanted = self.logs_exporter.as_deref().is_none_or(|e| e == "otlp");
         let logs = self.otlp_logs_endpoint.clone().or_else(|| {
             (self.logs_exporter.as_deref() == Some("otlp"))
@@ -155,11 +129,7 @@ impl ServiceArgs {
                 .flatten()
         });
         Ok(TelemetryConfig {
-            traces: TraceConfig {
-                endpoint: traces,
-                ratio: self.sampler_ratio()?,
-                ..TraceConfig::default()
-            },
+            traces: TraceConfig { endpoint: traces, ratio: self.sampler_ratio()?, ..TraceConfig::default() },
             otlp_logs_endpoint: logs.filter(|_| logs_wanted),
             log_output: LogOutput::Stdout,
         })
@@ -169,9 +139,7 @@ impl ServiceArgs {
         match self.traces_sampler.as_str() {
             "always_on" | "parentbased_always_on" => Ok(1.0),
             "always_off" | "parentbased_always_off" => Ok(0.0),
-            "traceidratio" | "parentbased_traceidratio"
-                if (0.0..=1.0).contains(&self.traces_sampler_arg) =>
-            {
+            "traceidratio" | "parentbased_traceidratio" if (0.0..=1.0).contains(&self.traces_sampler_arg) => {
                 Ok(self.traces_sampler_arg)
             }
             "traceidratio" | "parentbased_traceidratio" => Err(ConfigError::Range {
@@ -192,22 +160,9 @@ impl ClientArgs {
     /// The client policy, range-checked.
     pub fn policy(&self) -> Result<ClientPolicy, ConfigError> {
         let range = |name, expected, ok: bool, value: String| {
-            if ok {
-                Ok(())
-            } else {
-                Err(ConfigError::Range {
-                    name,
-                    expected,
-                    value,
-                })
-            }
+            if ok { Ok(()) } else { Err(ConfigError::Range { name, expected, value }) }
         };
-        range(
-            "--pool-size",
-            "1..=10000",
-            (1..=10_000).contains(&self.pool_size),
-            self.pool_size.to_string(),
-        )?;
+        range("--pool-size", "1..=10000", (1..=10_000).contains(&self.pool_size), self.pool_size.to_string())?;
         range(
             "--attempt-timeout-ms",
             "1..=600000",
@@ -220,18 +175,8 @@ impl ClientArgs {
             self.deadline_ms >= self.attempt_timeout_ms,
             self.deadline_ms.to_string(),
         )?;
-        range(
-            "--retry-attempts",
-            "1..=20",
-            (1..=20).contains(&self.retry_attempts),
-            self.retry_attempts.to_string(),
-        )?;
-        range(
-            "--retry-budget",
-            "0..=10",
-            (0.0..=10.0).contains(&self.retry_budget),
-            self.retry_budget.to_string(),
-        )?;
+        range("--retry-attempts", "1..=20", (1..=20).contains(&self.retry_attempts), self.retry_attempts.to_string())?;
+        range("--retry-budget", "0..=10", (0.0..=10.0).contains(&self.retry_budget), self.retry_budget.to_string())?;
         Ok(ClientPolicy {
             pool_size: self.pool_size,
             attempt_timeout: Duration::from_millis(self.attempt_timeout_ms),

@@ -80,11 +80,7 @@ impl Router {
     }
 
     /// Finds the route for `method` and `path`: (template, params), or `None`.
-    pub fn resolve(
-        &self,
-        method: &Method,
-        path: &str,
-    ) -> Option<(&'static str, HashMap<&'static str, String>)> {
+    pub fn resolve(&self, method: &Method, path: &str) -> Option<(&'static str, HashMap<&'static str, String>)> {
         self.routes
             .iter()
             .filter(|(m, _, _)| m == method)
@@ -93,17 +89,11 @@ impl Router {
 
     /// The route templates, for documentation and tests.
     pub fn templates(&self) -> Vec<(Method, &'static str)> {
-        self.routes
-            .iter()
-            .map(|(m, t, _)| (m.clone(), *t))
-            .collect()
+        self.routes.iter().map(|(m, t, _)| (m.clone(), *t)).collect()
     }
 
     fn handler(&self, method: &Method, template: &str) -> Option<Handler> {
-        self.routes
-            .iter()
-            .find(|(m, t, _)| m == method && *t == template)
-            .map(|(_, _, h)| h.clone())
+        self.routes.iter().find(|(m, t, _)| m == method && *t == template).map(|(_, _, h)| h.clone())
     }
 }
 
@@ -156,7 +146,17 @@ impl AppError {
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
-        json(status, &serde_json::json!({ "error": self.to_string() }))
+        json(status, &serde_json::json!({ "error": self.detail() }))
+    }
+
+    /// The message without its kind prefix, so errors relayed through several hops stay short.
+    fn detail(&self) -> String {
+        match self {
+            AppError::BadRequest(m) | AppError::NotFound(m) | AppError::Conflict(m) | AppError::Unavailable(m) => {
+                m.clone()
+            }
+            AppError::Upstream(e) => e.to_string(),
+        }
     }
 }
 
@@ -165,10 +165,7 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     let mut resp = http::Response::new(Full::new(Bytes::from(bytes)));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     resp
 }
 
@@ -176,27 +173,39 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
 pub fn text(status: StatusCode, content_type: &'static str, body: String) -> Response {
     let mut resp = http::Response::new(Full::new(Bytes::from(body)));
     *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        http::header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type),
-    );
+    resp.headers_mut().insert(http::header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     resp
 }
 
 /// Parses a JSON request body, answering 400 with serde's reason on failure.
 pub fn parse_json<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, AppError> {
-    serde_json::from_slice(&req.body)
-        .map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
+    serde_json::from_slice(&req.body).map_err(|e| AppError::BadRequest(format!("invalid JSON body: {e}")))
+}
+
+/// Decodes a dependency's 2xx answer, and carries its 4xx up as ours (a missing product stays
+/// a 404 all the way to the edge instead of becoming a 502).
+pub fn decode<T: serde::de::DeserializeOwned>(reply: &crate::client::Reply, dependency: &str) -> Result<T, AppError> {
+    let reason = || {
+        serde_json::from_slice::<serde_json::Value>(&reply.body)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("{dependency} answered {}", reply.status))
+    };
+    match reply.status.as_u16() {
+        200..=299 => serde_json::from_slice(&reply.body).map_err(|e| {
+            let reason = format!("undecodable answer: {e}");
+            AppError::Upstream(CallError::Transport { dependency: dependency.into(), reason, attempts: reply.attempts })
+        }),
+        404 => Err(AppError::NotFound(reason())),
+        409 => Err(AppError::Conflict(reason())),
+        _ => Err(AppError::BadRequest(reason())),
+    }
 }
 
 /// A path parameter that must be an integer.
 pub fn param_u64(req: &Request, name: &str) -> Result<u64, AppError> {
-    let raw = req
-        .params
-        .get(name)
-        .ok_or_else(|| AppError::BadRequest(format!("missing {name}")))?;
-    raw.parse()
-        .map_err(|_| AppError::BadRequest(format!("{name} must be a number, got `{raw}`")))
+    let raw = req.params.get(name).ok_or_else(|| AppError::BadRequest(format!("missing {name}")))?;
+    raw.parse().map_err(|_| AppError::BadRequest(format!("{name} must be a number, got `{raw}`")))
 }
 
 #[cfg(test)]

@@ -57,11 +57,7 @@ impl Service {
     pub fn new(config: ServiceConfig) -> Self {
         let agent = Arc::new(ChaosAgent::new(&config.name));
         let telemetry = Telemetry::new(&config.name, config.telemetry.clone(), agent.clone());
-        Service {
-            config,
-            agent,
-            telemetry,
-        }
+        Service { config, agent, telemetry }
     }
 
     pub fn metrics(&self) -> &Arc<Metrics> {
@@ -78,39 +74,20 @@ impl Service {
     }
 
     /// A client for `name` with its own policy.
-    pub fn dependency_with(
-        &self,
-        name: &str,
-        endpoints: Vec<String>,
-        policy: ClientPolicy,
-    ) -> Arc<Dependency> {
-        Arc::new(Dependency::new(
-            name,
-            endpoints,
-            policy,
-            self.agent.clone(),
-            self.telemetry.metrics.client.clone(),
-        ))
+    pub fn dependency_with(&self, name: &str, endpoints: Vec<String>, policy: ClientPolicy) -> Arc<Dependency> {
+        Arc::new(Dependency::new(name, endpoints, policy, self.agent.clone(), self.telemetry.metrics.client.clone()))
     }
 
     /// The request stack. Order matters: the last `.layer()` is innermost here because
     /// `ServiceBuilder` applies the first one outermost: observe wraps chaos wraps the router,
     /// so injected latency and errors are measured and traced like real ones.
     pub fn stack(router: Router, agent: Arc<ChaosAgent>, metrics: Arc<Metrics>) -> Stack {
-        let svc = ServiceBuilder::new()
-            .layer(ObserveLayer::new(metrics))
-            .layer(ChaosLayer::new(agent))
-            .service(router);
+        let svc = ServiceBuilder::new().layer(ObserveLayer::new(metrics)).layer(ChaosLayer::new(agent)).service(router);
         Stack::new(svc)
     }
 
     /// Serves on the given listeners until `stop` is sent or dropped.
-    pub fn start(
-        self,
-        router: Router,
-        listener: TcpListener,
-        admin: TcpListener,
-    ) -> std::io::Result<Running> {
+    pub fn start(self, router: Router, listener: TcpListener, admin: TcpListener) -> std::io::Result<Running> {
         let addr = listener.local_addr()?;
         let admin_addr = admin.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
@@ -119,14 +96,7 @@ impl Service {
         let done = tokio::spawn(self.run(router, listener, admin, async move {
             let _ = stopped.await;
         }));
-        Ok(Running {
-            addr,
-            admin_addr,
-            agent,
-            metrics,
-            stop,
-            done,
-        })
+        Ok(Running { addr, admin_addr, agent, metrics, stop, done })
     }
 
     /// Runs until `shutdown` resolves, then drains and flushes telemetry.
@@ -137,11 +107,7 @@ impl Service {
         admin: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) {
-        let Service {
-            config,
-            agent,
-            telemetry,
-        } = self;
+        let Service { config, agent, telemetry } = self;
         let dispatch = telemetry.dispatch.clone();
         let stack = Service::stack(router.clone(), agent.clone(), telemetry.metrics.clone());
         let app = Arc::new(App {
@@ -153,15 +119,11 @@ impl Service {
         });
         let admin_api = Arc::new(Admin::new(agent.clone(), config.admin_token.clone()));
         let (admin_stop, admin_stopped) = oneshot::channel::<()>();
-        let admin_task = tokio::spawn(
-            serve_admin(admin, admin_api, admin_stopped).with_subscriber(dispatch.clone()),
-        );
+        let admin_task = tokio::spawn(serve_admin(admin, admin_api, admin_stopped).with_subscriber(dispatch.clone()));
         let sweeper = tokio::spawn(sweep(agent.clone()));
         let addr = listener.local_addr().ok();
         tracing::info!(parent: None, service = %config.name, addr = ?addr, "listening");
-        serve(listener, app, shutdown, config.grace)
-            .with_subscriber(dispatch.clone())
-            .await;
+        serve(listener, app, shutdown, config.grace).with_subscriber(dispatch.clone()).await;
         tracing::info!(parent: None, service = %config.name, "stopped");
         let _ = admin_stop.send(());
         let _ = admin_task.await;
@@ -195,8 +157,8 @@ async fn serve_admin(listener: TcpListener, admin: Arc<Admin>, stop: oneshot::Re
             let admin = admin.clone();
             async move { Ok::<_, std::convert::Infallible>(admin.handle(req).await) }
         });
-        let conn = hyper::server::conn::http1::Builder::new()
-            .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+        let conn =
+            hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
         tokio::spawn(
             async move {
                 let _ = conn.await;
@@ -229,10 +191,7 @@ where
             return ExitCode::from(EXIT_CONFIG);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("{name}: cannot start the async runtime: {e}");
@@ -249,9 +208,7 @@ where
         };
         let service = Service::new(config);
         let router = build(&service);
-        service
-            .run(router, listener, admin, crate::shutdown::signal())
-            .await;
+        service.run(router, listener, admin, crate::shutdown::signal()).await;
         ExitCode::SUCCESS
     })
 }
@@ -271,9 +228,8 @@ fn service_config(
 }
 
 async fn bind(args: &ServiceArgs) -> Result<(TcpListener, TcpListener), String> {
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
+    let listener =
+        TcpListener::bind(args.listen).await.map_err(|e| format!("cannot listen on {}: {e}", args.listen))?;
     let admin = TcpListener::bind(args.admin_listen)
         .await
         .map_err(|e| format!("cannot listen on {} (admin): {e}", args.admin_listen))?;

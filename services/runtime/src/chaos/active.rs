@@ -45,10 +45,7 @@ pub enum ServerAction {
 impl Active {
     /// Indexes a validated fault set that expires at `expires_at`.
     pub fn new(set: FaultSet, expires_at: Instant) -> Self {
-        let mut active = Active {
-            expires_at: Some(expires_at),
-            ..Active::default()
-        };
+        let mut active = Active { expires_at: Some(expires_at), ..Active::default() };
         for fault in &set.faults {
             active.index(fault);
         }
@@ -62,11 +59,9 @@ impl Active {
             this.clients.entry(dep.to_string()).or_default()
         }
         match fault {
-            Fault::Latency(_)
-            | Fault::Hang(_)
-            | Fault::Error(_)
-            | Fault::Cpu(_)
-            | Fault::Memory(_) => self.server.push(fault.clone()),
+            Fault::Latency(_) | Fault::Hang(_) | Fault::Error(_) | Fault::Cpu(_) | Fault::Memory(_) => {
+                self.server.push(fault.clone())
+            }
             Fault::Timeout(f) => {
                 let c = client(self, &dep);
                 c.attempt_timeout = Some(Duration::from_millis(f.attempt_timeout_ms));
@@ -101,18 +96,12 @@ impl Active {
     /// Decides, with fresh dice per fault, what happens to a request on `route`/`method`.
     /// Returns the fault kinds that fired with their actions, in document order.
     pub fn server_actions(&self, route: &str, method: &str) -> Vec<(FaultKind, ServerAction)> {
-        self.server
-            .iter()
-            .filter_map(|fault| server_action(fault, route, method).map(|a| (fault.kind(), a)))
-            .collect()
+        self.server.iter().filter_map(|fault| server_action(fault, route, method).map(|a| (fault.kind(), a))).collect()
     }
 
     /// Counts faults by kind, for the active-faults gauge.
     pub fn kinds(&self) -> Vec<FaultKind> {
-        self.set
-            .iter()
-            .flat_map(|s| s.faults.iter().map(Fault::kind))
-            .collect()
+        self.set.iter().flat_map(|s| s.faults.iter().map(Fault::kind)).collect()
     }
 }
 
@@ -133,10 +122,7 @@ fn server_action(fault: &Fault, route: &str, method: &str) -> Option<ServerActio
         Fault::Hang(f) => ServerAction::Hang(Duration::from_millis(f.max_ms)),
         Fault::Error(f) => ServerAction::Fail(f.status),
         Fault::Cpu(f) => ServerAction::BurnCpu(Duration::from_millis(f.burn_ms)),
-        Fault::Memory(f) => ServerAction::Retain {
-            kib: f.retain_kib,
-            cap_mib: f.cap_mib,
-        },
+        Fault::Memory(f) => ServerAction::Retain { kib: f.retain_kib, cap_mib: f.cap_mib },
         _ => unreachable!("filtered above"),
     })
 }
@@ -152,11 +138,7 @@ pub fn roll(percent: f64) -> bool {
 
 /// `base` plus uniform jitter in `0..=jitter`, in milliseconds.
 pub fn jittered(base_ms: u64, jitter_ms: u64) -> Duration {
-    let extra = if jitter_ms == 0 {
-        0
-    } else {
-        fastrand::u64(0..=jitter_ms)
-    };
+    let extra = if jitter_ms == 0 { 0 } else { fastrand::u64(0..=jitter_ms) };
     Duration::from_millis(base_ms + extra)
 }
 
@@ -175,22 +157,15 @@ mod tests {
             r#"{"generation":1,"leaseSeconds":60,"faults":[
                 {"kind":"error","status":503,"match":{"route":"/stock/{id}","method":"GET"}}]}"#,
         );
-        assert_eq!(
-            a.server_actions("/stock/{id}", "GET"),
-            vec![(FaultKind::Error, ServerAction::Fail(503))]
-        );
+        assert_eq!(a.server_actions("/stock/{id}", "GET"), vec![(FaultKind::Error, ServerAction::Fail(503))]);
         assert!(a.server_actions("/stock/{id}", "POST").is_empty());
         assert!(a.server_actions("/reserve", "GET").is_empty());
     }
 
     #[test]
     fn percent_is_honoured_statistically() {
-        let a = active(
-            r#"{"generation":1,"leaseSeconds":60,"faults":[{"kind":"error","status":500,"percent":25}]}"#,
-        );
-        let hits = (0..4000)
-            .filter(|_| !a.server_actions("/x", "GET").is_empty())
-            .count();
+        let a = active(r#"{"generation":1,"leaseSeconds":60,"faults":[{"kind":"error","status":500,"percent":25}]}"#);
+        let hits = (0..4000).filter(|_| !a.server_actions("/x", "GET").is_empty()).count();
         assert!((800..1200).contains(&hits), "25% of 4000 gave {hits}");
     }
 

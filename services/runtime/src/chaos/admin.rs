@@ -31,19 +31,14 @@ impl Admin {
     pub fn new(agent: Arc<ChaosAgent>, token: String) -> Self {
         let mut registry = Registry::default();
         agent.register_metrics(&mut registry);
-        Admin {
-            agent,
-            token,
-            registry: Mutex::new(registry),
-        }
+        Admin { agent, token, registry: Mutex::new(registry) }
     }
 
     /// Answers one admin request.
     pub async fn handle(&self, req: hyper::Request<Incoming>) -> Response {
         if !self.authorized(req.headers()) {
             let mut resp = error(StatusCode::UNAUTHORIZED, "missing or wrong bearer token");
-            resp.headers_mut()
-                .insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
+            resp.headers_mut().insert("www-authenticate", http::HeaderValue::from_static("Bearer"));
             return resp;
         }
         match (req.method().clone(), req.uri().path()) {
@@ -58,18 +53,12 @@ impl Admin {
             }
             (Method::GET, "/chaos/metrics") => self.metrics(),
             (_, "/chaos/faults") => error(StatusCode::METHOD_NOT_ALLOWED, "use GET, PUT or DELETE"),
-            _ => error(
-                StatusCode::NOT_FOUND,
-                "admin routes: /chaos/faults, /chaos/metrics",
-            ),
+            _ => error(StatusCode::NOT_FOUND, "admin routes: /chaos/faults, /chaos/metrics"),
         }
     }
 
     fn authorized(&self, headers: &http::HeaderMap) -> bool {
-        let Some(given) = headers
-            .get(http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-        else {
+        let Some(given) = headers.get(http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
             return false;
         };
         let Some(given) = given.strip_prefix("Bearer ") else {
@@ -94,9 +83,7 @@ impl Admin {
 
     fn get(&self) -> Response {
         let active = self.agent.snapshot();
-        let remaining = active
-            .expires_at
-            .map(|at| at.saturating_duration_since(Instant::now()).as_secs_f64());
+        let remaining = active.expires_at.map(|at| at.saturating_duration_since(Instant::now()).as_secs_f64());
         let body = match &active.set {
             Some(set) => json!({
                 "generation": set.generation,
@@ -120,19 +107,12 @@ impl Admin {
 }
 
 async fn read_body(req: hyper::Request<Incoming>) -> Result<Bytes, Response> {
-    match Limited::new(req.into_body(), MAX_BODY_BYTES)
-        .collect()
-        .await
-    {
+    match Limited::new(req.into_body(), MAX_BODY_BYTES).collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("body over {MAX_BODY_BYTES} bytes"),
-        )),
-        Err(e) => Err(error(
-            StatusCode::BAD_REQUEST,
-            &format!("could not read body: {e}"),
-        )),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            Err(error(StatusCode::PAYLOAD_TOO_LARGE, &format!("body over {MAX_BODY_BYTES} bytes")))
+        }
+        Err(e) => Err(error(StatusCode::BAD_REQUEST, &format!("could not read body: {e}"))),
     }
 }
 

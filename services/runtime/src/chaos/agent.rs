@@ -79,10 +79,7 @@ impl ChaosAgent {
         if let Some(active) = &current.set
             && set.generation < active.generation
         {
-            return Err(PutError::Stale {
-                offered: set.generation,
-                active: active.generation,
-            });
+            return Err(PutError::Stale { offered: set.generation, active: active.generation });
         }
         let expires_at = Instant::now() + Duration::from_secs(set.lease_seconds.into());
         let generation = set.generation;
@@ -122,12 +119,7 @@ impl ChaosAgent {
         let kinds = next.kinds();
         for kind in FaultKind::ALL {
             let n = kinds.iter().filter(|k| **k == kind).count();
-            self.metrics
-                .active
-                .get_or_create(&KindLabel {
-                    kind: kind.as_str(),
-                })
-                .set(n as i64);
+            self.metrics.active.get_or_create(&KindLabel { kind: kind.as_str() }).set(n as i64);
         }
         if !kinds.contains(&FaultKind::Memory) {
             self.release_memory();
@@ -136,12 +128,7 @@ impl ChaosAgent {
 
     /// Counts one application of a fault to a request or call.
     pub fn record_injection(&self, kind: FaultKind) {
-        self.metrics
-            .injections
-            .get_or_create(&KindLabel {
-                kind: kind.as_str(),
-            })
-            .inc();
+        self.metrics.injections.get_or_create(&KindLabel { kind: kind.as_str() }).inc();
     }
 
     /// Retains `kib` more KiB (touched, so it is resident) unless that would pass `cap_mib`.
@@ -171,21 +158,9 @@ impl ChaosAgent {
     /// Registers the agent's metrics (for the admin port's registry).
     pub fn register_metrics(&self, registry: &mut Registry) {
         let m = &self.metrics;
-        registry.register(
-            "firedrill_chaos_active_faults",
-            "Faults in the active set, by kind",
-            m.active.clone(),
-        );
-        registry.register(
-            "firedrill_chaos_injections",
-            "Times a fault was applied, by kind",
-            m.injections.clone(),
-        );
-        registry.register(
-            "firedrill_chaos_generation",
-            "Generation of the active fault set",
-            m.generation.clone(),
-        );
+        registry.register("firedrill_chaos_active_faults", "Faults in the active set, by kind", m.active.clone());
+        registry.register("firedrill_chaos_injections", "Times a fault was applied, by kind", m.injections.clone());
+        registry.register("firedrill_chaos_generation", "Generation of the active fault set", m.generation.clone());
         registry.register(
             "firedrill_chaos_lease_expirations",
             "Fault sets dropped because their lease ran out",
@@ -209,13 +184,7 @@ mod tests {
     fn stale_generation_is_refused_and_keeps_the_set() {
         let agent = ChaosAgent::new("t");
         agent.put(set(5, 60)).unwrap();
-        assert_eq!(
-            agent.put(set(4, 60)).unwrap_err(),
-            PutError::Stale {
-                offered: 4,
-                active: 5
-            }
-        );
+        assert_eq!(agent.put(set(4, 60)).unwrap_err(), PutError::Stale { offered: 4, active: 5 });
         assert_eq!(agent.snapshot().set.as_ref().unwrap().generation, 5);
         agent.put(set(5, 60)).expect("same generation renews");
     }
@@ -224,17 +193,11 @@ mod tests {
     fn memory_is_capped_and_released_with_the_fault() {
         let agent = ChaosAgent::new("t");
         let json = r#"{"generation":1,"leaseSeconds":60,"faults":[{"kind":"memory","retainKib":512,"capMib":1}]}"#;
-        agent
-            .put(firedrill_fault::parse_fault_set(json.as_bytes()).unwrap())
-            .unwrap();
+        agent.put(firedrill_fault::parse_fault_set(json.as_bytes()).unwrap()).unwrap();
         for _ in 0..5 {
             agent.retain_memory(512, 1);
         }
-        assert_eq!(
-            agent.retained_bytes(),
-            1024 * 1024,
-            "two 512 KiB blocks fit under 1 MiB"
-        );
+        assert_eq!(agent.retained_bytes(), 1024 * 1024, "two 512 KiB blocks fit under 1 MiB");
         agent.clear();
         assert_eq!(agent.retained_bytes(), 0);
     }

@@ -28,10 +28,7 @@ impl<S> Layer<S> for ChaosLayer {
     type Service = Chaos<S>;
 
     fn layer(&self, inner: S) -> Chaos<S> {
-        Chaos {
-            agent: self.agent.clone(),
-            inner,
-        }
+        Chaos { agent: self.agent.clone(), inner }
     }
 }
 

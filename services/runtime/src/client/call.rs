@@ -27,35 +27,20 @@ pub enum CallError {
     #[error("upstream {dependency} timed out ({attempts} attempts)")]
     Timeout { dependency: String, attempts: u32 },
     #[error("upstream {dependency} answered {status} ({attempts} attempts)")]
-    Status {
-        dependency: String,
-        status: u16,
-        attempts: u32,
-    },
+    Status { dependency: String, status: u16, attempts: u32 },
     #[error("upstream {dependency} unreachable: {reason} ({attempts} attempts)")]
-    Transport {
-        dependency: String,
-        reason: String,
-        attempts: u32,
-    },
+    Transport { dependency: String, reason: String, attempts: u32 },
     #[error("upstream {dependency}: no connection free within the deadline")]
     PoolTimeout { dependency: String },
 }
 
 impl CallError {
     pub fn is_timeout(&self) -> bool {
-        matches!(
-            self,
-            CallError::Timeout { .. } | CallError::PoolTimeout { .. }
-        )
+        matches!(self, CallError::Timeout { .. } | CallError::PoolTimeout { .. })
     }
 
     fn outcome(&self) -> Outcome {
-        if self.is_timeout() {
-            Outcome::Timeout
-        } else {
-            Outcome::Error
-        }
+        if self.is_timeout() { Outcome::Timeout } else { Outcome::Error }
     }
 }
 
@@ -79,10 +64,7 @@ impl Plan {
             policy.retry.backoff = Duration::from_millis(r.backoff_ms);
             policy.retry.budget_ratio = r.budget_ratio;
         }
-        Plan {
-            policy,
-            pool_override: o.max_concurrency,
-        }
+        Plan { policy, pool_override: o.max_concurrency }
     }
 }
 
@@ -90,28 +72,13 @@ impl Plan {
 
 impl Dependency {
     /// Calls `method path` with retries; `body` is sent as JSON.
-    pub async fn call(
-        &self,
-        method: Method,
-        path: &str,
-        body: Option<Bytes>,
-    ) -> Result<Reply, CallError> {
+    pub async fn call(&self, method: Method, path: &str, body: Option<Bytes>) -> Result<Reply, CallError> {
         let start = Instant::now();
-        let overrides = self
-            .agent
-            .snapshot()
-            .client(&self.name)
-            .cloned()
-            .unwrap_or_default();
+        let overrides = self.agent.snapshot().client(&self.name).cloned().unwrap_or_default();
         let plan = Plan::new(&self.policy, &overrides);
-        let result = self
-            .retry_loop(&plan, &overrides, &method, path, body, start)
-            .await;
-        let outcome = result
-            .as_ref()
-            .map_or_else(CallError::outcome, |_| Outcome::Ok);
-        self.metrics
-            .call(&self.name, outcome, start.elapsed(), current_trace_id());
+        let result = self.retry_loop(&plan, &overrides, &method, path, body, start).await;
+        let outcome = result.as_ref().map_or_else(CallError::outcome, |_| Outcome::Ok);
+        self.metrics.call(&self.name, outcome, start.elapsed(), current_trace_id());
         result
     }
 
@@ -128,10 +95,7 @@ impl Dependency {
         if let Some(ratio) = p.retry.budget_ratio {
             self.budget.deposit(ratio);
         }
-        let mut last = CallError::Timeout {
-            dependency: self.name.clone(),
-            attempts: 0,
-        };
+        let mut last = CallError::Timeout { dependency: self.name.clone(), attempts: 0 };
         for attempt in 0..p.retry.attempts.max(1) {
             if attempt > 0 {
                 if p.retry.budget_ratio.is_some() && !self.budget.withdraw() {
@@ -148,26 +112,15 @@ impl Dependency {
             if remaining.is_zero() {
                 break;
             }
-            match self
-                .attempt(attempt, plan, o, method, path, body.clone(), remaining)
-                .await
-            {
+            match self.attempt(attempt, plan, o, method, path, body.clone(), remaining).await {
                 Ok(reply) if reply.status.as_u16() < 500 => return Ok(reply),
                 Ok(reply) => {
                     let status = reply.status.as_u16();
                     tracing::warn!(dependency = %self.name, attempt, status, "upstream error");
-                    last = CallError::Status {
-                        dependency: self.name.clone(),
-                        status,
-                        attempts: attempt + 1,
-                    };
+                    last = CallError::Status { dependency: self.name.clone(), status, attempts: attempt + 1 };
                 }
                 Err(e) => {
-                    let message = if e.is_timeout() {
-                        "upstream timeout"
-                    } else {
-                        "upstream unreachable"
-                    };
+                    let message = if e.is_timeout() { "upstream timeout" } else { "upstream unreachable" };
                     tracing::warn!(dependency = %self.name, attempt, error = %e, "{message}");
                     last = e;
                 }
@@ -189,33 +142,19 @@ impl Dependency {
         remaining: Duration,
     ) -> Result<Reply, CallError> {
         let began = Instant::now();
-        let limit = || {
-            plan.pool_override
-                .or_else(|| self.live_pool_override())
-                .unwrap_or(plan.policy.pool_size)
-        };
-        let wait_span =
-            tracing::info_span!("pool wait", "peer.service" = %self.name, "otel.kind" = "internal");
-        let permit = self
-            .limiter
-            .acquire_within(limit, remaining)
-            .instrument(wait_span)
-            .await;
+        let limit = || plan.pool_override.or_else(|| self.live_pool_override()).unwrap_or(plan.policy.pool_size);
+        let wait_span = tracing::info_span!("pool wait", "peer.service" = %self.name, "otel.kind" = "internal");
+        let permit = self.limiter.acquire_within(limit, remaining).instrument(wait_span).await;
         self.metrics.pool_wait(&self.name, began.elapsed());
         self.update_pool_gauges();
         let Some(permit) = permit else {
-            return Err(CallError::PoolTimeout {
-                dependency: self.name.clone(),
-            });
+            return Err(CallError::PoolTimeout { dependency: self.name.clone() });
         };
         if let Some(l) = o.latency.as_ref().filter(|l| roll(l.percent)) {
-            self.agent
-                .record_injection(firedrill_fault::FaultKind::ClientLatency);
+            self.agent.record_injection(firedrill_fault::FaultKind::ClientLatency);
             tokio::time::sleep(jittered(l.delay_ms, l.jitter_ms)).await;
         }
-        let left = remaining
-            .saturating_sub(began.elapsed())
-            .min(plan.policy.attempt_timeout);
+        let left = remaining.saturating_sub(began.elapsed()).min(plan.policy.attempt_timeout);
         let result = self.send(n, o, method, path, body, left).await;
         drop(permit);
         self.update_pool_gauges();
@@ -224,10 +163,7 @@ impl Dependency {
 
     /// A `pool` fault that arrived after this call started still applies to its next wait.
     fn live_pool_override(&self) -> Option<usize> {
-        self.agent
-            .snapshot()
-            .client(&self.name)
-            .and_then(|c| c.max_concurrency)
+        self.agent.snapshot().client(&self.name).and_then(|c| c.max_concurrency)
     }
 
     fn update_pool_gauges(&self) {
@@ -257,47 +193,26 @@ impl Dependency {
             "http.response.status_code" = tracing::field::Empty,
             "otel.status_code" = tracing::field::Empty,
         );
-        let mut req = http::Request::builder()
-            .method(method.clone())
-            .uri(format!("http://{endpoint}{path}"));
+        let mut req = http::Request::builder().method(method.clone()).uri(format!("http://{endpoint}{path}"));
         if body.is_some() {
             req = req.header(http::header::CONTENT_TYPE, "application/json");
         }
-        let mut req = req
-            .body(Full::new(body.unwrap_or_default()))
-            .map_err(|e| self.transport(e.to_string(), n))?;
+        let mut req = req.body(Full::new(body.unwrap_or_default())).map_err(|e| self.transport(e.to_string(), n))?;
         if !o.break_propagation {
             propagation::inject(&span.context(), req.headers_mut());
         } else {
-            self.agent
-                .record_injection(firedrill_fault::FaultKind::BreakPropagation);
+            self.agent.record_injection(firedrill_fault::FaultKind::BreakPropagation);
         }
         let exchange = async {
-            let resp = self
-                .http
-                .request(req)
-                .await
-                .map_err(|e| self.transport(error_chain(&e), n))?;
+            let resp = self.http.request(req).await.map_err(|e| self.transport(error_chain(&e), n))?;
             let status = resp.status();
-            let body = resp
-                .into_body()
-                .collect()
-                .await
-                .map_err(|e| self.transport(e.to_string(), n))?
-                .to_bytes();
-            Ok(Reply {
-                status,
-                body,
-                attempts: n + 1,
-            })
+            let body = resp.into_body().collect().await.map_err(|e| self.transport(e.to_string(), n))?.to_bytes();
+            Ok(Reply { status, body, attempts: n + 1 })
         };
         self.metrics_attempt(n);
         let result = match tokio::time::timeout(timeout, exchange.instrument(span.clone())).await {
             Ok(result) => result,
-            Err(_) => Err(CallError::Timeout {
-                dependency: self.name.clone(),
-                attempts: n + 1,
-            }),
+            Err(_) => Err(CallError::Timeout { dependency: self.name.clone(), attempts: n + 1 }),
         };
         record_attempt(&span, &result);
         result
@@ -308,11 +223,7 @@ impl Dependency {
     }
 
     fn transport(&self, reason: String, n: u32) -> CallError {
-        CallError::Transport {
-            dependency: self.name.clone(),
-            reason,
-            attempts: n + 1,
-        }
+        CallError::Transport { dependency: self.name.clone(), reason, attempts: n + 1 }
     }
 }
 

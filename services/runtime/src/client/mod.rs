@@ -74,14 +74,8 @@ impl Dependency {
             .pool_max_idle_per_host(policy.pool_size)
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
-        let endpoints = endpoints
-            .into_iter()
-            .map(|e| {
-                e.trim_start_matches("http://")
-                    .trim_end_matches('/')
-                    .to_string()
-            })
-            .collect();
+        let endpoints =
+            endpoints.into_iter().map(|e| e.trim_start_matches("http://").trim_end_matches('/').to_string()).collect();
         Dependency {
             name: name.to_string(),
             endpoints,
@@ -107,9 +101,6 @@ impl Dependency {
 
 impl std::fmt::Debug for Dependency {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Dependency")
-            .field("name", &self.name)
-            .field("endpoints", &self.endpoints)
-            .finish()
+        f.debug_struct("Dependency").field("name", &self.name).field("endpoints", &self.endpoints).finish()
     }
 }

@@ -67,15 +67,8 @@ impl Limiter {
     }
 
     /// Like [`acquire`](Self::acquire) but gives up after `within`.
-    pub async fn acquire_within(
-        &self,
-        limit: impl Fn() -> usize,
-        within: Duration,
-    ) -> Option<Permit<'_>> {
-        let guard = WaitGuard {
-            limiter: self,
-            armed: true,
-        };
+    pub async fn acquire_within(&self, limit: impl Fn() -> usize, within: Duration) -> Option<Permit<'_>> {
+        let guard = WaitGuard { limiter: self, armed: true };
         let result = tokio::time::timeout(within, self.acquire(limit)).await.ok();
         guard.disarm(result.is_some());
         result
@@ -124,20 +117,10 @@ mod tests {
         let limiter = Limiter::default();
         let a = limiter.acquire(|| 2).await;
         let _b = limiter.acquire(|| 2).await;
-        assert!(
-            limiter
-                .acquire_within(|| 2, Duration::from_millis(30))
-                .await
-                .is_none()
-        );
+        assert!(limiter.acquire_within(|| 2, Duration::from_millis(30)).await.is_none());
         assert_eq!(limiter.load(), (2, 0), "an abandoned waiter is not counted");
         drop(a);
-        assert!(
-            limiter
-                .acquire_within(|| 2, Duration::from_millis(30))
-                .await
-                .is_some()
-        );
+        assert!(limiter.acquire_within(|| 2, Duration::from_millis(30)).await.is_some());
     }
 
     #[tokio::test]
@@ -147,12 +130,9 @@ mod tests {
         let _held = limiter.acquire(|| 1).await;
         let (l, lim) = (limiter.clone(), limit.clone());
         let waiter = tokio::spawn(async move {
-            l.acquire_within(
-                move || lim.load(std::sync::atomic::Ordering::SeqCst),
-                Duration::from_secs(2),
-            )
-            .await
-            .is_some()
+            l.acquire_within(move || lim.load(std::sync::atomic::Ordering::SeqCst), Duration::from_secs(2))
+                .await
+                .is_some()
         });
         tokio::time::timeout(Duration::from_secs(1), async {
             while limiter.load().1 == 0 {
@@ -162,9 +142,6 @@ mod tests {
         .await
         .expect("the waiter queues");
         limit.store(2, std::sync::atomic::Ordering::SeqCst);
-        assert!(
-            waiter.await.unwrap(),
-            "the waiter got in once the limit rose"
-        );
+        assert!(waiter.await.unwrap(), "the waiter got in once the limit rose");
     }
 }

@@ -33,9 +33,7 @@ impl RetryPolicy {
         if self.backoff.is_zero() {
             return Duration::ZERO;
         }
-        let exp = self
-            .backoff
-            .saturating_mul(1 << attempt.saturating_sub(1).min(16));
+        let exp = self.backoff.saturating_mul(1 << attempt.saturating_sub(1).min(16));
         let cap = exp.min(self.max_backoff).as_micros() as u64;
         Duration::from_micros(fastrand::u64(0..=cap))
     }
@@ -52,9 +50,7 @@ const RESERVE: f64 = 10.0;
 
 impl Default for RetryBudget {
     fn default() -> Self {
-        RetryBudget {
-            tokens: Mutex::new(RESERVE),
-        }
+        RetryBudget { tokens: Mutex::new(RESERVE) }
     }
 }
 
@@ -92,10 +88,7 @@ mod tests {
             assert!(p.backoff_before(10) <= Duration::from_millis(40));
         }
         let longest = (0..200).map(|_| p.backoff_before(3)).max().unwrap();
-        assert!(
-            longest > Duration::from_millis(10),
-            "attempt 3 may wait up to 40 ms, saw {longest:?}"
-        );
+        assert!(longest > Duration::from_millis(10), "attempt 3 may wait up to 40 ms, saw {longest:?}");
     }
 
     #[test]

@@ -49,12 +49,7 @@ pub struct HangUp;
 
 /// Accepts connections until `shutdown` resolves, then drains in-flight requests for at most
 /// `grace` before returning.
-pub async fn serve(
-    listener: TcpListener,
-    app: Arc<App>,
-    shutdown: impl Future<Output = ()>,
-    grace: Duration,
-) {
+pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>, grace: Duration) {
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     loop {
@@ -71,25 +66,16 @@ pub async fn serve(
     }
     app.ready.store(false, Ordering::SeqCst);
     drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
         tracing::warn!(parent: None, grace_ms = grace.as_millis() as u64, "in-flight requests outlived the grace period");
     }
 }
 
-fn spawn_connection(
-    graceful: &GracefulShutdown,
-    stream: tokio::net::TcpStream,
-    _peer: SocketAddr,
-    app: Arc<App>,
-) {
+fn spawn_connection(graceful: &GracefulShutdown, stream: tokio::net::TcpStream, _peer: SocketAddr, app: Arc<App>) {
     let _ = stream.set_nodelay(true);
     let dispatch = app.dispatch.clone();
     let svc = service_fn(move |req| handle(app.clone(), req));
-    let conn =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
+    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
     let conn = graceful.watch(conn);
     tokio::spawn(
         async move {
@@ -114,12 +100,7 @@ async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Result<Response
         Ok(req) => req,
         Err(resp) => return Ok(resp),
     };
-    let resp = app
-        .stack
-        .clone()
-        .oneshot(req)
-        .await
-        .unwrap_or_else(|never| match never {});
+    let resp = app.stack.clone().oneshot(req).await.unwrap_or_else(|never| match never {});
     if resp.extensions().get::<CloseConnection>().is_some() {
         return Err(HangUp);
     }
@@ -130,10 +111,7 @@ fn readiness(app: &App) -> Response {
     if app.ready.load(Ordering::SeqCst) {
         json(StatusCode::OK, &serde_json::json!({"status": "ready"}))
     } else {
-        json(
-            StatusCode::SERVICE_UNAVAILABLE,
-            &serde_json::json!({"status": "draining"}),
-        )
+        json(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({"status": "draining"}))
     }
 }
 
@@ -141,20 +119,12 @@ fn readiness(app: &App) -> Response {
 async fn into_request(router: &Router, req: hyper::Request<Incoming>) -> Result<Request, Response> {
     let (parts, body) = req.into_parts();
     let Some((route, params)) = router.resolve(&parts.method, parts.uri.path()) else {
-        return Err(AppError::NotFound(format!(
-            "no route for {} {}",
-            parts.method,
-            parts.uri.path()
-        ))
-        .into_response());
+        return Err(AppError::NotFound(format!("no route for {} {}", parts.method, parts.uri.path())).into_response());
     };
     let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return Err(json(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                &serde_json::json!({"error": "body too large"}),
-            ));
+            return Err(json(StatusCode::PAYLOAD_TOO_LARGE, &serde_json::json!({"error": "body too large"})));
         }
     };
     Ok(Request {

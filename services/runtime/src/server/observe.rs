@@ -29,10 +29,7 @@ impl<S> Layer<S> for ObserveLayer {
     type Service = Observe<S>;
 
     fn layer(&self, inner: S) -> Observe<S> {
-        Observe {
-            metrics: self.metrics.clone(),
-            inner,
-        }
+        Observe { metrics: self.metrics.clone(), inner }
     }
 }
 

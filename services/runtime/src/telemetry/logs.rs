@@ -87,13 +87,7 @@ impl LogSink {
             .name("log-writer".into())
             .spawn(move || write_loop(rx, output, otlp.as_deref(), &name))
             .expect("spawning the log writer thread");
-        LogSink {
-            service: service.into(),
-            tx,
-            agent,
-            metrics,
-            thread: Some(thread),
-        }
+        LogSink { service: service.into(), tx, agent, metrics, thread: Some(thread) }
     }
 
     pub fn layer(&self) -> JsonLogLayer {
@@ -119,9 +113,7 @@ fn write_loop(rx: Receiver<Msg>, output: LogOutput, otlp: Option<&str>, service:
     let exporter = otlp.and_then(|endpoint| otlp_logger(endpoint, service));
     let mut held: VecDeque<Box<Line>> = VecDeque::new();
     loop {
-        let wait = held.front().map_or(Duration::from_millis(500), |l| {
-            l.due.saturating_duration_since(Instant::now())
-        });
+        let wait = held.front().map_or(Duration::from_millis(500), |l| l.due.saturating_duration_since(Instant::now()));
         let stop = match rx.recv_timeout(wait) {
             Ok(Msg::Line(line)) => {
                 held.push_back(line);
@@ -144,21 +136,12 @@ fn write_loop(rx: Receiver<Msg>, output: LogOutput, otlp: Option<&str>, service:
     }
 }
 
-type OtlpLogs = (
-    opentelemetry_sdk::logs::SdkLoggerProvider,
-    opentelemetry_sdk::logs::SdkLogger,
-);
+type OtlpLogs = (opentelemetry_sdk::logs::SdkLoggerProvider, opentelemetry_sdk::logs::SdkLogger);
 
 fn otlp_logger(endpoint: &str, service: &str) -> Option<OtlpLogs> {
     use opentelemetry_otlp::WithExportConfig;
-    let exporter = opentelemetry_otlp::LogExporter::builder()
-        .with_http()
-        .with_endpoint(endpoint)
-        .build()
-        .ok()?;
-    let resource = opentelemetry_sdk::Resource::builder()
-        .with_service_name(service.to_string())
-        .build();
+    let exporter = opentelemetry_otlp::LogExporter::builder().with_http().with_endpoint(endpoint).build().ok()?;
+    let resource = opentelemetry_sdk::Resource::builder().with_service_name(service.to_string()).build();
     let provider = opentelemetry_sdk::logs::SdkLoggerProvider::builder()
         .with_resource(resource)
         .with_batch_exporter(exporter)
@@ -197,14 +180,12 @@ impl<S: tracing::Subscriber> Layer<S> for JsonLogLayer {
     fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
         let active = self.agent.snapshot();
         if active.log_drop_percent.is_some_and(roll) {
-            self.agent
-                .record_injection(firedrill_fault::FaultKind::LogDrop);
+            self.agent.record_injection(firedrill_fault::FaultKind::LogDrop);
             return;
         }
         let delay = active.log_delay.unwrap_or_default();
         if !delay.is_zero() {
-            self.agent
-                .record_injection(firedrill_fault::FaultKind::LogDelay);
+            self.agent.record_injection(firedrill_fault::FaultKind::LogDelay);
         }
         let line = format_line(&self.service, event, Instant::now() + delay);
         if let Err(TrySendError::Full(_)) = self.tx.try_send(Msg::Line(Box::new(line))) {
@@ -219,17 +200,10 @@ fn format_line(service: &str, event: &tracing::Event<'_>, due: Instant) -> Line 
     let mut fields = FieldVisitor(Map::new());
     event.record(&mut fields);
     let mut obj = Map::new();
-    obj.insert(
-        "timestamp".into(),
-        Value::String(humantime::format_rfc3339_millis(time).to_string()),
-    );
+    obj.insert("timestamp".into(), Value::String(humantime::format_rfc3339_millis(time).to_string()));
     obj.insert("level".into(), Value::String(meta.level().to_string()));
     obj.insert("service".into(), Value::String(service.to_string()));
-    let message = fields
-        .0
-        .remove("message")
-        .and_then(|m| m.as_str().map(str::to_string))
-        .unwrap_or_default();
+    let message = fields.0.remove("message").and_then(|m| m.as_str().map(str::to_string)).unwrap_or_default();
     obj.insert("message".into(), Value::String(message.clone()));
     obj.insert("target".into(), Value::String(meta.target().to_string()));
     let cx = tracing::Span::current().context();
@@ -242,14 +216,7 @@ fn format_line(service: &str, event: &tracing::Event<'_>, due: Instant) -> Line 
     }
     obj.extend(fields.0);
     let json = Value::Object(obj).to_string();
-    Line {
-        json,
-        severity: severity(meta.level()),
-        message,
-        time,
-        trace,
-        due,
-    }
+    Line { json, severity: severity(meta.level()), message, time, trace, due }
 }
 
 fn severity(level: &tracing::Level) -> Severity {
@@ -266,8 +233,7 @@ struct FieldVisitor(Map<String, Value>);
 
 impl Visit for FieldVisitor {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.0
-            .insert(field.name().into(), Value::String(value.into()));
+        self.0.insert(field.name().into(), Value::String(value.into()));
     }
     fn record_u64(&mut self, field: &Field, value: u64) {
         self.0.insert(field.name().into(), value.into());
@@ -282,7 +248,6 @@ impl Visit for FieldVisitor {
         self.0.insert(field.name().into(), value.into());
     }
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.0
-            .insert(field.name().into(), Value::String(format!("{value:?}")));
+        self.0.insert(field.name().into(), Value::String(format!("{value:?}")));
     }
 }

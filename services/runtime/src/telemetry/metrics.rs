@@ -13,9 +13,8 @@ use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::{Registry, Unit};
 
 /// Latency buckets in seconds: fine below 100 ms, coarse up to 30 s (hangs and retries).
-pub const LATENCY_BUCKETS: [f64; 15] = [
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0,
-];
+pub const LATENCY_BUCKETS: [f64; 15] =
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 20.0, 30.0];
 
 /// Exemplar labels: the trace that produced the observation.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -103,8 +102,7 @@ pub struct Metrics {
 impl Metrics {
     pub fn new() -> Self {
         let mut registry = Registry::default();
-        let server_duration: HistogramFamily<ServerLabels> =
-            Family::new_with_constructor(latency_histogram);
+        let server_duration: HistogramFamily<ServerLabels> = Family::new_with_constructor(latency_histogram);
         let active_requests = Gauge::default();
         let client = ClientMetrics::new();
         let dropped = Family::<DropLabels, Counter>::default();
@@ -114,11 +112,7 @@ impl Metrics {
             Unit::Seconds,
             server_duration.clone(),
         );
-        registry.register(
-            "http_server_active_requests",
-            "Inbound requests in flight",
-            active_requests.clone(),
-        );
+        registry.register("http_server_active_requests", "Inbound requests in flight", active_requests.clone());
         client.register(&mut registry);
         registry.register(
             "firedrill_telemetry_dropped",
@@ -126,26 +120,12 @@ impl Metrics {
             dropped.clone(),
         );
         registry.register_collector(Box::new(super::process::ProcessCollector));
-        Metrics {
-            registry: Mutex::new(registry),
-            server_duration,
-            active_requests,
-            client,
-            dropped,
-        }
+        Metrics { registry: Mutex::new(registry), server_duration, active_requests, client, dropped }
     }
 
     /// Lets a service add its own metrics (cache hits, query times).
-    pub fn register<M: prometheus_client::registry::Metric>(
-        &self,
-        name: &str,
-        help: &str,
-        metric: M,
-    ) {
-        self.registry
-            .lock()
-            .expect("registry lock")
-            .register(name, help, metric);
+    pub fn register<M: prometheus_client::registry::Metric>(&self, name: &str, help: &str, metric: M) {
+        self.registry.lock().expect("registry lock").register(name, help, metric);
     }
 
     /// Lets a service add its own metric with a unit suffix.
@@ -156,10 +136,7 @@ impl Metrics {
         unit: Unit,
         metric: M,
     ) {
-        self.registry
-            .lock()
-            .expect("registry lock")
-            .register_with_unit(name, help, unit, metric);
+        self.registry.lock().expect("registry lock").register_with_unit(name, help, unit, metric);
     }
 
     /// Records one served request.
@@ -177,24 +154,19 @@ impl Metrics {
             status_class: status_class(status),
         };
         let exemplar = trace.map(|trace_id| TraceExemplar { trace_id });
-        self.server_duration
-            .get_or_create(&labels)
-            .observe(elapsed.as_secs_f64(), exemplar, None);
+        self.server_duration.get_or_create(&labels).observe(elapsed.as_secs_f64(), exemplar, None);
     }
 
     /// Counts a span or log line the exporter had to drop.
     pub fn dropped(&self, signal: &'static str, reason: &'static str) {
-        self.dropped
-            .get_or_create(&DropLabels { signal, reason })
-            .inc();
+        self.dropped.get_or_create(&DropLabels { signal, reason }).inc();
     }
 
     /// The OpenMetrics text of every metric.
     pub fn encode(&self) -> String {
         let mut out = String::with_capacity(16 * 1024);
         let registry = self.registry.lock().expect("registry lock");
-        prometheus_client::encoding::text::encode(&mut out, &registry)
-            .expect("writing to a String cannot fail");
+        prometheus_client::encoding::text::encode(&mut out, &registry).expect("writing to a String cannot fail");
         out
     }
 }
@@ -237,16 +209,8 @@ impl ClientMetrics {
             Unit::Seconds,
             self.duration.clone(),
         );
-        r.register(
-            "firedrill_client_attempts",
-            "Outbound attempts (first tries and retries)",
-            self.attempts.clone(),
-        );
-        r.register(
-            "firedrill_client_retries",
-            "Outbound retries",
-            self.retries.clone(),
-        );
+        r.register("firedrill_client_attempts", "Outbound attempts (first tries and retries)", self.attempts.clone());
+        r.register("firedrill_client_retries", "Outbound retries", self.retries.clone());
         r.register(
             "firedrill_client_retry_budget_exhausted",
             "Retries skipped because the retry budget was empty",
@@ -258,39 +222,18 @@ impl ClientMetrics {
             Unit::Seconds,
             self.pool_wait.clone(),
         );
-        r.register(
-            "firedrill_client_pool_in_use",
-            "Pool slots in use",
-            self.pool_in_use.clone(),
-        );
-        r.register(
-            "firedrill_client_pool_waiting",
-            "Calls waiting for a pool slot",
-            self.pool_waiting.clone(),
-        );
+        r.register("firedrill_client_pool_in_use", "Pool slots in use", self.pool_in_use.clone());
+        r.register("firedrill_client_pool_waiting", "Calls waiting for a pool slot", self.pool_waiting.clone());
     }
 
     fn label(dependency: &str) -> DependencyLabel {
-        DependencyLabel {
-            dependency: dependency.to_string(),
-        }
+        DependencyLabel { dependency: dependency.to_string() }
     }
 
-    pub fn call(
-        &self,
-        dependency: &str,
-        outcome: Outcome,
-        elapsed: Duration,
-        trace: Option<String>,
-    ) {
-        let labels = ClientLabels {
-            dependency: dependency.to_string(),
-            outcome: outcome.as_str(),
-        };
+    pub fn call(&self, dependency: &str, outcome: Outcome, elapsed: Duration, trace: Option<String>) {
+        let labels = ClientLabels { dependency: dependency.to_string(), outcome: outcome.as_str() };
         let exemplar = trace.map(|trace_id| TraceExemplar { trace_id });
-        self.duration
-            .get_or_create(&labels)
-            .observe(elapsed.as_secs_f64(), exemplar, None);
+        self.duration.get_or_create(&labels).observe(elapsed.as_secs_f64(), exemplar, None);
     }
 
     pub fn attempt(&self, dependency: &str, retry: bool) {
@@ -301,23 +244,15 @@ impl ClientMetrics {
     }
 
     pub fn budget_exhausted(&self, dependency: &str) {
-        self.budget_exhausted
-            .get_or_create(&Self::label(dependency))
-            .inc();
+        self.budget_exhausted.get_or_create(&Self::label(dependency)).inc();
     }
 
     pub fn pool_wait(&self, dependency: &str, waited: Duration) {
-        self.pool_wait
-            .get_or_create(&Self::label(dependency))
-            .observe(waited.as_secs_f64());
+        self.pool_wait.get_or_create(&Self::label(dependency)).observe(waited.as_secs_f64());
     }
 
     pub fn pool_gauges(&self, dependency: &str, in_use: usize, waiting: usize) {
-        self.pool_in_use
-            .get_or_create(&Self::label(dependency))
-            .set(in_use as i64);
-        self.pool_waiting
-            .get_or_create(&Self::label(dependency))
-            .set(waiting as i64);
+        self.pool_in_use.get_or_create(&Self::label(dependency)).set(in_use as i64);
+        self.pool_waiting.get_or_create(&Self::label(dependency)).set(waiting as i64);
     }
 }

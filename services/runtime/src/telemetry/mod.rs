@@ -11,11 +11,13 @@ pub mod propagation;
 mod traces;
 
 pub use logs::{LogOutput, LogSink};
-pub use metrics::{ClientMetrics, Metrics, Outcome, TraceExemplar};
+pub use metrics::{ClientMetrics, LATENCY_BUCKETS, Metrics, Outcome, TraceExemplar};
 pub use traces::{SpanQueue, TraceConfig, current_trace_id};
 
 use std::sync::Arc;
 
+use tracing::Level;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 
 use crate::chaos::ChaosAgent;
@@ -45,33 +47,19 @@ impl Telemetry {
     /// Builds the pipeline for `service`; faults are read from `agent`.
     pub fn new(service: &str, config: TelemetryConfig, agent: Arc<ChaosAgent>) -> Self {
         let metrics = Arc::new(Metrics::new());
-        let logs = LogSink::start(
-            service,
-            config.log_output,
-            config.otlp_logs_endpoint,
-            agent.clone(),
-            metrics.clone(),
-        );
-        let spans = config
-            .traces
-            .endpoint
-            .is_some()
-            .then(|| SpanQueue::start(&config.traces, agent.clone(), metrics.clone()));
+        let logs =
+            LogSink::start(service, config.log_output, config.otlp_logs_endpoint, agent.clone(), metrics.clone());
+        let spans =
+            config.traces.endpoint.is_some().then(|| SpanQueue::start(&config.traces, agent.clone(), metrics.clone()));
         let provider = traces::provider(service, &config.traces, agent, spans.as_ref());
         let tracer = opentelemetry::trace::TracerProvider::tracer(&provider, "firedrill");
+        // Our own crates log at INFO; libraries (hyper, the OTel SDK) only from WARN up.
+        let filter = Targets::new().with_default(Level::WARN).with_target("firedrill", Level::INFO);
         let subscriber = tracing_subscriber::registry()
-            .with(
-                tracing_opentelemetry::layer()
-                    .with_tracer(tracer)
-                    .with_location(false),
-            )
-            .with(logs.layer());
-        Telemetry {
-            dispatch: tracing::Dispatch::new(subscriber),
-            metrics,
-            spans,
-            logs,
-        }
+            .with(tracing_opentelemetry::layer().with_tracer(tracer).with_location(false))
+            .with(logs.layer())
+            .with(filter);
+        Telemetry { dispatch: tracing::Dispatch::new(subscriber), metrics, spans, logs }
     }
 
     /// Flushes spans and logs, waiting at most a couple of seconds.

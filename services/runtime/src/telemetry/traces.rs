@@ -16,8 +16,7 @@ use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{
-    Sampler, SamplingResult, SdkTracerProvider, ShouldSample, Span, SpanData, SpanExporter as _,
-    SpanProcessor,
+    Sampler, SamplingResult, SdkTracerProvider, ShouldSample, Span, SpanData, SpanExporter as _, SpanProcessor,
 };
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
@@ -39,12 +38,7 @@ pub struct TraceConfig {
 
 impl Default for TraceConfig {
     fn default() -> Self {
-        TraceConfig {
-            endpoint: None,
-            ratio: 1.0,
-            queue_size: 2048,
-            export_interval: Duration::from_secs(1),
-        }
+        TraceConfig { endpoint: None, ratio: 1.0, queue_size: 2048, export_interval: Duration::from_secs(1) }
     }
 }
 
@@ -55,15 +49,9 @@ pub fn provider(
     agent: Arc<ChaosAgent>,
     queue: Option<&SpanQueue>,
 ) -> SdkTracerProvider {
-    let resource = Resource::builder()
-        .with_service_name(service.to_string())
-        .build();
-    let mut builder = SdkTracerProvider::builder()
-        .with_resource(resource)
-        .with_sampler(ChaosSampler {
-            agent,
-            ratio: config.ratio,
-        });
+    let resource = Resource::builder().with_service_name(service.to_string()).build();
+    let mut builder =
+        SdkTracerProvider::builder().with_resource(resource).with_sampler(ChaosSampler { agent, ratio: config.ratio });
     if let Some(queue) = queue {
         builder = builder.with_span_processor(queue.processor());
     }
@@ -139,21 +127,11 @@ impl SpanQueue {
                 let _ = done_tx.send(());
             })
             .expect("spawning the span export thread");
-        SpanQueue {
-            tx,
-            agent,
-            metrics,
-            thread: Some(thread),
-            done,
-        }
+        SpanQueue { tx, agent, metrics, thread: Some(thread), done }
     }
 
     fn processor(&self) -> QueueProcessor {
-        QueueProcessor {
-            tx: self.tx.clone(),
-            agent: self.agent.clone(),
-            metrics: self.metrics.clone(),
-        }
+        QueueProcessor { tx: self.tx.clone(), agent: self.agent.clone(), metrics: self.metrics.clone() }
     }
 
     /// Sends what is queued and stops, waiting at most 3 seconds.
@@ -174,10 +152,7 @@ fn export_loop(endpoint: &str, rx: Receiver<Msg>, interval: Duration, metrics: &
         .with_timeout(Duration::from_secs(2))
         .build();
     let Ok(exporter) = exporter else {
-        tracing::warn!(
-            endpoint,
-            "cannot build the OTLP span exporter; spans will be dropped"
-        );
+        tracing::warn!(endpoint, "cannot build the OTLP span exporter; spans will be dropped");
         return;
     };
     let mut batch = Vec::new();
@@ -212,21 +187,14 @@ fn export_loop(endpoint: &str, rx: Receiver<Msg>, interval: Duration, metrics: &
 impl QueueProcessor {
     /// A `drop-spans` fault on the span's dependency (`peer.service`) rolls its dice here.
     fn dropped_by_fault(&self, span: &SpanData) -> bool {
-        let Some(dep) = span
-            .attributes
-            .iter()
-            .find(|kv| kv.key.as_str() == "peer.service")
-        else {
+        let Some(dep) = span.attributes.iter().find(|kv| kv.key.as_str() == "peer.service") else {
             return false;
         };
         let active = self.agent.snapshot();
-        let percent = active
-            .client(dep.value.as_str().as_ref())
-            .and_then(|c| c.drop_spans_percent);
+        let percent = active.client(dep.value.as_str().as_ref()).and_then(|c| c.drop_spans_percent);
         let drop = percent.is_some_and(roll);
         if drop {
-            self.agent
-                .record_injection(firedrill_fault::FaultKind::DropSpans);
+            self.agent.record_injection(firedrill_fault::FaultKind::DropSpans);
         }
         drop
     }
