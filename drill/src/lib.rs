@@ -21,3 +21,10 @@ pub mod verdict;
 pub use draw::Draw;
 pub use time::Timestamp;
 pub use verdict::Verdict;
+pub mod debrief;
+pub mod drill;
+pub mod leaderboard;
+
+pub use debrief::Debrief;
+pub use drill::{Drill, DrillError, DrillStatus, Mode, Phase, Submission};
+pub use leaderboard::Leaderboard;
