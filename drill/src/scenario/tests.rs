@@ -248,3 +248,14 @@ fn shipped_scenarios_load_and_keep_the_house_rules() {
     assert!(multi >= 5, "only {multi} scenarios have several culprits");
     assert!(catalog.get("retry-storm").is_some() && catalog.get("one-bad-replica").is_some());
 }
+
+#[test]
+fn the_documented_example_loads() {
+    let doc = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/scenario-format.md");
+    let text = std::fs::read_to_string(doc).unwrap();
+    let after = &text[text.find("## Annotated example").expect("section exists")..];
+    let start = after.find("```yaml\n").unwrap() + "```yaml\n".len();
+    let yaml = &after[start..start + after[start..].find("```").unwrap()];
+    let s = Scenario::from_yaml("example.yaml", yaml).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.name, "timeout-too-short");
+}
