@@ -73,9 +73,9 @@ impl Receiver {
         self.spans.lock().expect("spans lock").clone()
     }
 
-    /// Received spans of `service` in `trace_id`.
-    pub fn trace(&self, service: &str, trace_id: &str) -> Vec<Got> {
-        self.spans().into_iter().filter(|s| s.service == service && s.trace_id == trace_id).collect()
+    /// Received spans in `trace_id`.
+    pub fn trace(&self, trace_id: &str) -> Vec<Got> {
+        self.spans().into_iter().filter(|s| s.trace_id == trace_id).collect()
     }
 }
 
