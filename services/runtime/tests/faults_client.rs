@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use http::StatusCode;
 use serde_json::json;
-use support::{Node, Setup, caller, concurrently, leaf, policy};
+use support::proxy::CountingProxy;
+use support::{Node, Setup, caller, concurrently, eventually, leaf, policy};
 
 const LEAF: &[(&str, &str)] = &[("dependency", "leaf")];
 
@@ -154,6 +155,52 @@ async fn client_latency_slows_the_caller_while_the_leaf_stays_fast() {
     let (sum, count) = leaf_latency(&leaf).await;
     assert_eq!(count, 1.0);
     assert!(sum < 0.05, "the delay is on the caller's edge, the leaf took {sum} s");
+    caller.stop().await;
+    leaf.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timeout_fault_deadline_ends_the_call_before_its_retries() {
+    let leaf = leaf(Setup::new()).await;
+    let wire = CountingProxy::start(leaf.addr(), b"GET /x/").await;
+    let caller = caller(Setup::new().policy(policy(5, 2000)), wire.addr).await;
+    leaf.inject(json!([{ "kind": "latency", "delayMs": 500 }])).await;
+    caller
+        .inject(json!([{ "kind": "timeout", "dependency": "leaf", "attemptTimeoutMs": 100, "deadlineMs": 250 }]))
+        .await;
+    let began = Instant::now();
+    assert_eq!(caller.get("/work/1").await.status, StatusCode::GATEWAY_TIMEOUT);
+    let took = began.elapsed();
+    assert!(
+        took >= Duration::from_millis(250) && took < Duration::from_millis(450),
+        "the 250 ms deadline, took {took:?}"
+    );
+    // 100 + 100 + the 50 ms left: three attempts of the five allowed.
+    assert_eq!(caller.metrics().await.value("firedrill_client_attempts_total", LEAF), Some(3.0));
+    eventually(Duration::from_secs(2), "the attempts on the wire", || async { (wire.requests() >= 3).then_some(()) })
+        .await;
+    assert_eq!(wire.requests(), 3);
+    caller.stop().await;
+    leaf.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retry_budget_caps_the_amplification() {
+    const N: usize = 30;
+    let leaf = leaf(Setup::new()).await;
+    let caller = caller(Setup::new().policy(policy(1, 1000)), leaf.addr()).await;
+    leaf.inject(json!([{ "kind": "error", "status": 503 }])).await;
+    let retry = json!({ "kind": "retry", "dependency": "leaf", "attempts": 3, "budgetRatio": 0.1 });
+    caller.inject(json!([retry])).await;
+    for i in 0..N {
+        assert_eq!(caller.get(&format!("/work/{i}")).await.status, StatusCode::BAD_GATEWAY);
+    }
+    let m = caller.metrics().await;
+    let retries = m.value("firedrill_client_retries_total", LEAF).unwrap_or(0.0);
+    // A reserve of 10 tokens plus 0.1 per call: ≈13 retries, not the 60 the policy asks for.
+    assert!((10.0..=14.0).contains(&retries), "the budget allows ≈13 retries, saw {retries}");
+    let skipped = m.value("firedrill_client_retry_budget_exhausted_total", LEAF).unwrap_or(0.0);
+    assert!(skipped >= (N - 14) as f64, "calls that could not retry are counted, saw {skipped}");
     caller.stop().await;
     leaf.stop().await;
 }

@@ -140,3 +140,17 @@ async fn error_percent_hits_that_share_of_requests() {
     assert_eq!(leaf.hits(), N - failed, "only the spared requests reach the handler");
     leaf.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hang_closes_the_connection_without_an_answer_at_its_cap() {
+    let leaf = leaf(Setup::new()).await;
+    leaf.inject(json!([{ "kind": "hang", "maxMs": 200 }])).await;
+    let began = Instant::now();
+    let result = support::web::send(leaf.addr(), http::Method::GET, "/x/1", &[], Vec::new()).await;
+    let took = began.elapsed();
+    assert!(result.is_err(), "a hang never answers, got {result:?}");
+    assert!(took >= Duration::from_millis(200) && took < Duration::from_millis(1000), "held until the cap: {took:?}");
+    leaf.clear_faults().await;
+    assert_eq!(leaf.get("/x/1").await.status, StatusCode::OK);
+    leaf.stop().await;
+}
