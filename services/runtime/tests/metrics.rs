@@ -89,8 +89,10 @@ async fn counters_exist_at_zero_before_their_first_event() {
 async fn every_exposed_metric_is_documented() {
     let (caller, leaf) = pair().await;
     assert_eq!(caller.get("/work/1").await.status, StatusCode::OK);
-    let docs_path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/metrics.md");
-    let docs = std::fs::read_to_string(docs_path).expect("docs/metrics.md");
+    // Read at run time: `cargo test` sets the variable to where this crate is now.
+    let crate_dir = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").into());
+    let docs_path = format!("{crate_dir}/../../docs/metrics.md");
+    let docs = std::fs::read_to_string(&docs_path).unwrap_or_else(|e| panic!("{docs_path}: {e}"));
     let public = caller.metrics().await;
     let chaos = caller.chaos_metrics().await;
     for (family, ty) in public.families.iter().chain(&chaos.families) {
