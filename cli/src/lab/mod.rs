@@ -1,0 +1,257 @@
+//! The local lab: every service (with its replicas), loadgen and, when installed, a real
+//! Prometheus, as processes on loopback. Fault sets reach the services through the same admin
+//! API the operator uses.
+
+mod process;
+pub mod prometheus;
+mod topology;
+
+pub use process::{Process, SpawnError, free_addr};
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use firedrill_fault::{Fault, FaultSet};
+use http::Method;
+use serde::Serialize;
+
+use crate::http::Http;
+
+/// What to start.
+#[derive(Debug, Clone)]
+pub struct LabOptions {
+    /// Where logs, the Prometheus config and its data go.
+    pub dir: PathBuf,
+    /// Where the service binaries are.
+    pub bin_dir: PathBuf,
+    /// Replicas per service (absent = 1).
+    pub replicas: BTreeMap<String, u32>,
+    /// loadgen's starting rate.
+    pub rate: f64,
+    /// loadgen's endpoint mix, e.g. `product=8,checkout=2`.
+    pub mix: String,
+    /// Start Prometheus if it is installed.
+    pub prometheus: bool,
+    /// OTLP/HTTP base URL for traces and logs, if a collector runs.
+    pub otlp: Option<String>,
+}
+
+/// A running lab instance of a service.
+#[derive(Debug, Clone, Serialize)]
+pub struct Instance {
+    pub service: String,
+    pub replica: u32,
+    pub addr: SocketAddr,
+    #[serde(skip)]
+    pub admin: SocketAddr,
+    pub log: PathBuf,
+}
+
+/// The running lab.
+pub struct Lab {
+    pub dir: PathBuf,
+    pub instances: Vec<Instance>,
+    pub loadgen: SocketAddr,
+    pub prometheus: Option<SocketAddr>,
+    token: String,
+    processes: Vec<Process>,
+    http: Http,
+    generation: u64,
+}
+
+/// Why the lab could not start or be driven.
+#[derive(Debug, thiserror::Error)]
+pub enum LabError {
+    #[error(transparent)]
+    Spawn(#[from] SpawnError),
+    #[error("{what}: {source}")]
+    Io { what: String, source: std::io::Error },
+    #[error("service binary {0} not found; build them first with `cargo build --release --bins` (or set FIREDRILL_BIN_DIR)")]
+    MissingBinary(String),
+    #[error("delivering faults to {service}[{replica}]: {source}")]
+    Deliver { service: String, replica: u32, source: crate::http::HttpError },
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpError),
+}
+
+const READY_WITHIN: Duration = Duration::from_secs(20);
+
+// === impl Lab ===
+
+impl Lab {
+    /// Starts everything and waits until each process is ready.
+    pub async fn up(opts: &LabOptions) -> Result<Lab, LabError> {
+        std::fs::create_dir_all(opts.dir.join("logs")).map_err(|source| LabError::Io { what: format!("creating {}", opts.dir.display()), source })?;
+        let mut lab = Lab {
+            dir: opts.dir.clone(),
+            instances: Vec::new(),
+            loadgen: free_addr().map_err(|source| LabError::Io { what: "finding a free port".into(), source })?,
+            prometheus: None,
+            token: new_token()?,
+            processes: Vec::new(),
+            http: Http::default(),
+            generation: 0,
+        };
+        for spec in topology::SERVICES {
+            let replicas = opts.replicas.get(spec.name).copied().unwrap_or(1).max(1);
+            for replica in 0..replicas {
+                lab.start_service(opts, spec, replica).await?;
+            }
+        }
+        lab.start_loadgen(opts).await?;
+        if opts.prometheus
+            && let Some(binary) = prometheus::find()
+        {
+            lab.start_prometheus(&binary).await?;
+        }
+        Ok(lab)
+    }
+
+    fn binary(opts: &LabOptions, name: &str) -> Result<PathBuf, LabError> {
+        let path = opts.bin_dir.join(name);
+        if path.is_file() { Ok(path) } else { Err(LabError::MissingBinary(path.display().to_string())) }
+    }
+
+    fn endpoints(&self, service: &str) -> String {
+        let addrs: Vec<String> = self.instances.iter().filter(|i| i.service == service).map(|i| i.addr.to_string()).collect();
+        addrs.join(",")
+    }
+
+    async fn start_service(&mut self, opts: &LabOptions, spec: &topology::ServiceSpec, replica: u32) -> Result<(), LabError> {
+        let io = |source| LabError::Io { what: "finding a free port".into(), source };
+        let (addr, admin) = (free_addr().map_err(io)?, free_addr().map_err(io)?);
+        let mut args = vec![
+            "--listen".to_string(),
+            addr.to_string(),
+            "--admin-listen".into(),
+            admin.to_string(),
+            "--admin-token-file".into(),
+            "/dev/stdin".into(),
+        ];
+        for (flag, dependency) in spec.dependencies {
+            args.extend([flag.to_string(), self.endpoints(dependency)]);
+        }
+        args.extend(spec.flags.iter().map(|f| f.to_string()));
+        if let Some(otlp) = &opts.otlp {
+            args.extend(["--otlp-endpoint".to_string(), otlp.clone()]);
+        }
+        let label = format!("{}-{replica}", spec.name);
+        let log = self.dir.join("logs").join(format!("{label}.log"));
+        let mut process = Process::spawn(&label, &Self::binary(opts, spec.name)?, &args, log.clone(), Some(&self.token)).await?;
+        process.wait_ready(&self.http, &format!("http://{addr}/readyz"), READY_WITHIN).await?;
+        self.processes.push(process);
+        self.instances.push(Instance { service: spec.name.to_string(), replica, addr, admin, log });
+        Ok(())
+    }
+
+    async fn start_loadgen(&mut self, opts: &LabOptions) -> Result<(), LabError> {
+        let args = vec![
+            "--target".to_string(),
+            self.endpoints("api"),
+            "--rate".into(),
+            opts.rate.to_string(),
+            "--mix".into(),
+            opts.mix.clone(),
+            "--listen".into(),
+            self.loadgen.to_string(),
+        ];
+        let log = self.dir.join("logs").join("loadgen.log");
+        let mut process = Process::spawn("loadgen", &Self::binary(opts, "loadgen")?, &args, log, None).await?;
+        process.wait_ready(&self.http, &format!("http://{}/readyz", self.loadgen), READY_WITHIN).await?;
+        self.processes.push(process);
+        Ok(())
+    }
+
+    async fn start_prometheus(&mut self, binary: &Path) -> Result<(), LabError> {
+        let mut jobs: Vec<prometheus::Job> = Vec::new();
+        for i in &self.instances {
+            match jobs.iter_mut().find(|j| j.name == i.service) {
+                Some(job) => job.targets.push(i.addr),
+                None => jobs.push(prometheus::Job { name: i.service.clone(), targets: vec![i.addr] }),
+            }
+        }
+        jobs.push(prometheus::Job { name: "loadgen".into(), targets: vec![self.loadgen] });
+        let dir = self.dir.join("prometheus");
+        let io = |what: &str| {
+            let what = what.to_string();
+            move |source| LabError::Io { what, source }
+        };
+        std::fs::create_dir_all(&dir).map_err(io("creating the Prometheus directory"))?;
+        std::fs::write(dir.join("prometheus.yml"), prometheus::config(&jobs)).map_err(io("writing prometheus.yml"))?;
+        let addr = free_addr().map_err(io("finding a free port"))?;
+        let log = self.dir.join("logs").join("prometheus.log");
+        let mut process = Process::spawn("prometheus", binary, &prometheus::args(&dir, addr), log, None).await?;
+        process.wait_ready(&self.http, &format!("http://{addr}/-/ready"), Duration::from_secs(30)).await?;
+        self.processes.push(process);
+        self.prometheus = Some(addr);
+        Ok(())
+    }
+
+    /// Gives every instance its fault set (an empty one where `sets` has none), with a lease.
+    pub async fn deliver(&mut self, sets: &BTreeMap<(String, u32), Vec<Fault>>, lease_seconds: u32) -> Result<(), LabError> {
+        self.generation += 1;
+        for i in &self.instances {
+            let faults = sets.get(&(i.service.clone(), i.replica)).cloned().unwrap_or_default();
+            let set = FaultSet { generation: self.generation, lease_seconds, faults };
+            let body = serde_json::to_string(&set).expect("a fault set is plain JSON");
+            let url = format!("http://{}/chaos/faults", i.admin);
+            self.http.send(Method::PUT, &url, Some(&self.token), Some(body)).await.map_err(|source| LabError::Deliver {
+                service: i.service.clone(),
+                replica: i.replica,
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Removes every fault from every instance.
+    pub async fn clear(&self) -> Result<(), LabError> {
+        for i in &self.instances {
+            let url = format!("http://{}/chaos/faults", i.admin);
+            self.http.send(Method::DELETE, &url, Some(&self.token), None).await.map_err(|source| LabError::Deliver {
+                service: i.service.clone(),
+                replica: i.replica,
+                source,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Sets loadgen's arrival rate.
+    pub async fn set_rate(&self, rps: f64) -> Result<(), LabError> {
+        let url = format!("http://{}/rate", self.loadgen);
+        self.http.send(Method::PUT, &url, None, Some(serde_json::json!({ "rps": rps }).to_string())).await?;
+        Ok(())
+    }
+
+    /// Evaluates PromQL on the lab's Prometheus (`None` without Prometheus or without data).
+    pub async fn query(&self, promql: &str) -> Result<Option<f64>, LabError> {
+        match self.prometheus {
+            Some(addr) => Ok(prometheus::query(&self.http, addr, promql).await?),
+            None => Ok(None),
+        }
+    }
+
+    /// Stops every process, callers first, each with a bounded grace period.
+    pub async fn down(mut self) {
+        while let Some(p) = self.processes.pop() {
+            p.stop(Duration::from_secs(6)).await;
+        }
+    }
+
+    pub fn logs(&self) -> PathBuf {
+        self.dir.join("logs")
+    }
+}
+
+/// A fresh 128-bit admin token from the kernel's CSPRNG.
+fn new_token() -> Result<String, LabError> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|source| LabError::Io { what: "reading /dev/urandom".into(), source })?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}

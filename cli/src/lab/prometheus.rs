@@ -1,0 +1,67 @@
+//! Real Prometheus for the local lab: found on PATH (Debian/Ubuntu package `prometheus`),
+//! configured to scrape every lab process each second, queried over its HTTP API.
+
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use crate::http::{Http, HttpError};
+
+/// One scrape job: a service and its replicas' addresses.
+pub struct Job {
+    pub name: String,
+    pub targets: Vec<SocketAddr>,
+}
+
+/// Where the Prometheus binary is, if installed.
+pub fn find() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("FIREDRILL_PROMETHEUS") {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join("prometheus")).find(|p| p.is_file())
+}
+
+/// The scrape configuration for `jobs`.
+pub fn config(jobs: &[Job]) -> String {
+    let mut out = String::from("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n");
+    for job in jobs {
+        let targets: Vec<String> = job.targets.iter().map(|t| format!("'{t}'")).collect();
+        let _ = writeln!(out, "  - job_name: '{}'\n    static_configs:\n      - targets: [{}]", job.name, targets.join(", "));
+    }
+    out
+}
+
+/// Command-line arguments for a lab Prometheus in `dir` listening on `addr`.
+pub fn args(dir: &Path, addr: SocketAddr) -> Vec<String> {
+    vec![
+        format!("--config.file={}", dir.join("prometheus.yml").display()),
+        format!("--storage.tsdb.path={}", dir.join("tsdb").display()),
+        format!("--web.listen-address={addr}"),
+        "--storage.tsdb.retention.time=6h".into(),
+        "--enable-feature=exemplar-storage".into(),
+        "--log.level=warn".into(),
+    ]
+}
+
+/// Evaluates an instant query; `None` when the result is empty (no data is not a signal).
+pub async fn query(http: &Http, addr: SocketAddr, promql: &str) -> Result<Option<f64>, HttpError> {
+    let q: String = form_urlencoded::byte_serialize(promql.as_bytes()).collect();
+    let url = format!("http://{addr}/api/v1/query?query={q}");
+    let body = http.get_json(&url).await?;
+    let sample = body["data"]["result"].as_array().and_then(|r| r.first()).map(|s| s["value"][1].clone());
+    Ok(sample.and_then(|v| v.as_str().and_then(|s| s.parse::<f64>().ok())).filter(|v| v.is_finite()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_lists_every_replica() {
+        let jobs = [Job { name: "inventory".into(), targets: vec!["127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap()] }];
+        let text = config(&jobs);
+        assert!(text.contains("job_name: 'inventory'"));
+        assert!(text.contains("targets: ['127.0.0.1:1', '127.0.0.1:2']"), "{text}");
+    }
+}

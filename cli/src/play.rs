@@ -1,0 +1,131 @@
+//! `firedrill play`: a whole drill for one player in one terminal — lab up, warm-up, the
+//! incident against a live clock with a prompt, debrief, lab down.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use firedrill_drill::{FaultClass, Mode, Phase, Scenario, Submission, Verdict};
+use tokio::io::AsyncBufReadExt;
+
+use crate::lab::{Lab, LabOptions};
+use crate::output::{Colour, Progress, paint};
+use crate::session::Session;
+
+/// How `play` runs.
+pub struct PlayOptions {
+    pub lab: LabOptions,
+    pub seed: u64,
+    pub player: String,
+    pub warm_up: Duration,
+}
+
+const HELP: &str = "commands:
+  diagnose <service> <fault-class> [note...]   submit your root cause
+  hint                                         unlock the next hint (costs points)
+  status                                       phase, clock, your diagnoses
+  services | classes                           what you can answer with
+  stop                                         give up and see the debrief";
+
+pub async fn play(opts: PlayOptions, scenario: Scenario) -> anyhow::Result<()> {
+    let progress = Progress::new(false);
+    progress.say(&format!("starting the lab for `{}` ...", scenario.name));
+    let lab = Lab::up(&opts.lab).await.context("starting the lab")?;
+    print_where_to_look(&lab);
+    let briefing = scenario.briefing.clone();
+    let limit = scenario.time_limit();
+    let mut session = Session::start(lab, scenario, opts.seed, Mode::FirstCorrectWins, opts.warm_up, &progress).await?;
+    println!("\n{}\n{briefing}", paint("=== INCIDENT ===", Colour::Red));
+    println!("You have {} minutes. {HELP}\n", limit.as_secs() / 60);
+    let result = run_prompt(&mut session, &opts.player, &progress).await;
+    let (debrief, lab) = session.finish().await?;
+    println!("\n{}", debrief.to_markdown());
+    let saved = lab.dir.join("debrief.json");
+    std::fs::write(&saved, serde_json::to_vec_pretty(&debrief)?).with_context(|| format!("writing {}", saved.display()))?;
+    println!("(debrief saved to {}; replay with --seed {})", saved.display(), debrief.seed);
+    lab.down().await;
+    result
+}
+
+fn print_where_to_look(lab: &Lab) {
+    println!("\nWhere to look:");
+    if let Some(p) = lab.prometheus {
+        println!("  Prometheus      http://{p}/graph");
+    } else {
+        println!("  Prometheus      not installed (apt-get install prometheus); use each service's /metrics");
+    }
+    for i in &lab.instances {
+        println!("  {:<15} http://{}/metrics", format!("{}[{}]", i.service, i.replica), i.addr);
+    }
+    println!("  logs            {}", lab.logs().display());
+}
+
+async fn run_prompt(session: &mut Session, player: &str, progress: &Progress) -> anyhow::Result<()> {
+    let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut stdin_open = true;
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let phase = session.tick().await?;
+                if phase != Phase::Active {
+                    return Ok(());
+                }
+                let s = session.status();
+                progress.tick(&format!("[{}] {:>3} s elapsed, {:>3} s left > ", format!("{:?}", s.phase), s.elapsed_ms / 1000, s.remaining_ms / 1000));
+            }
+            line = lines.next_line(), if stdin_open => match line? {
+                Some(line) => {
+                    if !command(session, player, line.trim()) {
+                        return Ok(());
+                    }
+                    if session.phase() != Phase::Active {
+                        return Ok(());
+                    }
+                }
+                None => stdin_open = false,
+            },
+        }
+    }
+}
+
+/// Runs one prompt command; `false` means the player stopped.
+fn command(session: &mut Session, player: &str, line: &str) -> bool {
+    let mut words = line.split_whitespace();
+    match words.next() {
+        None => {}
+        Some("stop" | "quit" | "exit") => return false,
+        Some("hint") => match session.hint(player) {
+            Ok(h) => println!("\nHINT (-{} points): {}", h.cost, h.text),
+            Err(e) => println!("\n{e}"),
+        },
+        Some("status") => println!("\n{}", serde_json::to_string_pretty(&session.status()).unwrap_or_default()),
+        Some("services") => println!("\n{}", firedrill_drill::topology::service_names()),
+        Some("classes") => {
+            for c in FaultClass::ALL {
+                println!("  {:<26} {}", c.as_str(), c.description());
+            }
+        }
+        Some("diagnose") => diagnose(session, player, words.collect()),
+        Some(_) => println!("\n{HELP}"),
+    }
+    true
+}
+
+fn diagnose(session: &mut Session, player: &str, words: Vec<&str>) {
+    let [service, class, note @ ..] = words.as_slice() else {
+        println!("\nusage: diagnose <service> <fault-class> [note...]");
+        return;
+    };
+    let fault_class: FaultClass = match class.parse() {
+        Ok(c) => c,
+        Err(e) => return println!("\n{e}"),
+    };
+    let note = (!note.is_empty()).then(|| note.join(" "));
+    let submission = Submission { player: player.to_string(), team: None, service: service.to_string(), fault_class, note };
+    match session.diagnose(submission) {
+        Ok(Verdict::Correct) => println!("\n{}", paint("CORRECT — incident solved.", Colour::Green)),
+        Ok(Verdict::Partial) => println!("\n{}", paint("PARTIAL — right service, wrong mechanism. Keep going.", Colour::Yellow)),
+        Ok(Verdict::Wrong) => println!("\n{}", paint("WRONG — keep investigating.", Colour::Red)),
+        Err(e) => println!("\n{e}"),
+    }
+}

@@ -1,0 +1,120 @@
+//! A drill in progress on the local lab: the drill engine plus the side effects it asks for
+//! (fault delivery with lease renewal, load steps, signal watching). The truth lives only in
+//! this process's memory; nothing here writes it to disk while the drill runs.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use firedrill_drill::scenario::{Hint, LoadStep};
+use firedrill_drill::{Debrief, Draw, Drill, DrillError, DrillStatus, Mode, Phase, Scenario, Submission, Timestamp, Verdict};
+use firedrill_fault::Fault;
+
+use crate::lab::Lab;
+use crate::output::Progress;
+
+const LEASE_SECONDS: u32 = 60;
+const RENEW_EVERY: Duration = Duration::from_secs(20);
+
+/// The wall clock as the drill engine counts it.
+pub fn now() -> Timestamp {
+    Timestamp(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64))
+}
+
+/// A seed from the clock, for drills started without `--seed`.
+pub fn fresh_seed() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(1, |d| d.as_nanos() as u64)
+}
+
+/// A running drill and its lab.
+pub struct Session {
+    pub lab: Lab,
+    drill: Drill,
+    sets: BTreeMap<(String, u32), Vec<Fault>>,
+    renewed: Instant,
+    activated: Instant,
+    steps: Vec<LoadStep>,
+}
+
+impl Session {
+    /// Warms the lab up at the scenario's base load, injects the drawn faults and starts the
+    /// clock.
+    pub async fn start(mut lab: Lab, scenario: Scenario, seed: u64, mode: Mode, warm_up: Duration, progress: &Progress) -> anyhow::Result<Session> {
+        let draw = Draw::new(&scenario, seed);
+        let sets = draw.fault_sets();
+        let steps = scenario.load.steps.clone();
+        let rate = scenario.load.rate_rps;
+        let id = format!("{}-{}", scenario.name, now().0);
+        let mut drill = Drill::new(id, scenario, draw, mode, now())?;
+        drill.start_warm_up(now())?;
+        lab.set_rate(rate).await?;
+        progress.wait("warm-up at baseline traffic", warm_up).await;
+        lab.deliver(&sets, LEASE_SECONDS).await.context("delivering the drill's faults")?;
+        drill.activate(now())?;
+        Ok(Session { lab, drill, sets, renewed: Instant::now(), activated: Instant::now(), steps })
+    }
+
+    /// Advances the clock: expiry, lease renewal, load steps, first sightings of signals.
+    pub async fn tick(&mut self) -> anyhow::Result<Phase> {
+        let phase = self.drill.tick(now())?;
+        if phase != Phase::Active {
+            return Ok(phase);
+        }
+        if self.renewed.elapsed() >= RENEW_EVERY {
+            self.lab.deliver(&self.sets, LEASE_SECONDS).await?;
+            self.renewed = Instant::now();
+        }
+        let t = self.activated.elapsed().as_secs_f64();
+        let base = self.drill.scenario().load.rate_rps;
+        while let Some(step) = self.steps.first().filter(|s| f64::from(s.at_seconds) <= t) {
+            self.lab.set_rate(base * step.rate_multiplier).await?;
+            self.steps.remove(0);
+        }
+        self.watch_signals().await?;
+        Ok(phase)
+    }
+
+    async fn watch_signals(&mut self) -> anyhow::Result<()> {
+        let culprit = self.drill.draw().culprit.clone();
+        let pending: Vec<_> = {
+            let seen = self.drill.signals_seen();
+            let scenario = self.drill.scenario();
+            scenario.signals_for(&culprit).filter(|s| !seen.contains_key(&s.name)).cloned().collect()
+        };
+        for signal in pending {
+            if let Some(v) = self.lab.query(signal.query.text()).await?
+                && signal.holds(v)
+            {
+                self.drill.signal_seen(now(), &signal.name)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn diagnose(&mut self, submission: Submission) -> Result<Verdict, DrillError> {
+        self.drill.diagnose(now(), submission)
+    }
+
+    pub fn hint(&mut self, contestant: &str) -> Result<Hint, DrillError> {
+        self.drill.unlock_hint(now(), contestant)
+    }
+
+    pub fn status(&self) -> DrillStatus {
+        self.drill.status(now())
+    }
+
+    pub fn phase(&self) -> Phase {
+        self.drill.phase()
+    }
+
+    /// Ends the drill (if still running), removes every fault and returns the debrief.
+    pub async fn finish(mut self) -> anyhow::Result<(Debrief, Lab)> {
+        if self.drill.phase() == Phase::Active {
+            self.drill.stop(now())?;
+        }
+        self.lab.clear().await.context("reverting the faults")?;
+        self.drill.revert(now())?;
+        let debrief = self.drill.debrief(now())?;
+        Ok((debrief, self.lab))
+    }
+}
