@@ -35,7 +35,13 @@ impl Default for Http {
 
 impl Http {
     /// Sends a request and returns the body of a 2xx answer.
-    pub async fn send(&self, method: Method, url: &str, token: Option<&str>, body: Option<String>) -> Result<Bytes, HttpError> {
+    pub async fn send(
+        &self,
+        method: Method,
+        url: &str,
+        token: Option<&str>,
+        body: Option<String>,
+    ) -> Result<Bytes, HttpError> {
         let mut req = http::Request::builder().method(method).uri(url);
         if let Some(token) = token {
             req = req.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
@@ -52,8 +58,9 @@ impl Http {
             let bytes = resp.into_body().collect().await.map_err(|e| transport(e.to_string()))?.to_bytes();
             Ok::<_, HttpError>((status, bytes))
         };
-        let (status, bytes) =
-            tokio::time::timeout(timeout, exchange).await.map_err(|_| HttpError::Timeout { url: url.to_string(), timeout })??;
+        let (status, bytes) = tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| HttpError::Timeout { url: url.to_string(), timeout })??;
         if !status.is_success() {
             let body = String::from_utf8_lossy(&bytes).into_owned();
             return Err(HttpError::Status { url: url.to_string(), status, body });

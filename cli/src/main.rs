@@ -180,7 +180,13 @@ fn list(dir: &std::path::Path, json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&rows)?);
     } else {
         for s in catalog.iter() {
-            println!("{:<26} {:<7} {:>3} min  {}", s.name, format!("{:?}", s.difficulty).to_lowercase(), s.time_limit_seconds / 60, s.title);
+            println!(
+                "{:<26} {:<7} {:>3} min  {}",
+                s.name,
+                format!("{:?}", s.difficulty).to_lowercase(),
+                s.time_limit_seconds / 60,
+                s.title
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -211,9 +217,15 @@ async fn run_verify(
         };
         for draw in draws {
             let report = verify::run_case(opts, s, &draw.culprit, &draw, &progress).await;
-            let verdict = if report.failures.is_empty() { paint("PASS", Colour::Green) } else { paint("FAIL", Colour::Red) };
+            let verdict =
+                if report.failures.is_empty() { paint("PASS", Colour::Green) } else { paint("FAIL", Colour::Red) };
             progress.say(&format!("{verdict} {} / {} ({:.0} s)", report.scenario, report.culprit, report.seconds));
-            for line in report.failures.iter().map(|f| format!("  - {f}")).chain(report.notes.iter().map(|n| format!("    {n}"))) {
+            for line in report
+                .failures
+                .iter()
+                .map(|f| format!("  - {f}"))
+                .chain(report.notes.iter().map(|n| format!("    {n}")))
+            {
                 progress.say(&line);
             }
             reports.push(report);

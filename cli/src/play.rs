@@ -40,7 +40,8 @@ pub async fn play(opts: PlayOptions, scenario: Scenario) -> anyhow::Result<()> {
     let (debrief, lab) = session.finish().await?;
     println!("\n{}", debrief.to_markdown());
     let saved = lab.dir.join("debrief.json");
-    std::fs::write(&saved, serde_json::to_vec_pretty(&debrief)?).with_context(|| format!("writing {}", saved.display()))?;
+    std::fs::write(&saved, serde_json::to_vec_pretty(&debrief)?)
+        .with_context(|| format!("writing {}", saved.display()))?;
     println!("(debrief saved to {}; replay with --seed {})", saved.display(), debrief.seed);
     lab.down().await;
     result
@@ -121,10 +122,13 @@ fn diagnose(session: &mut Session, player: &str, words: Vec<&str>) {
         Err(e) => return println!("\n{e}"),
     };
     let note = (!note.is_empty()).then(|| note.join(" "));
-    let submission = Submission { player: player.to_string(), team: None, service: service.to_string(), fault_class, note };
+    let submission =
+        Submission { player: player.to_string(), team: None, service: service.to_string(), fault_class, note };
     match session.diagnose(submission) {
         Ok(Verdict::Correct) => println!("\n{}", paint("CORRECT — incident solved.", Colour::Green)),
-        Ok(Verdict::Partial) => println!("\n{}", paint("PARTIAL — right service, wrong mechanism. Keep going.", Colour::Yellow)),
+        Ok(Verdict::Partial) => {
+            println!("\n{}", paint("PARTIAL — right service, wrong mechanism. Keep going.", Colour::Yellow))
+        }
         Ok(Verdict::Wrong) => println!("\n{}", paint("WRONG — keep investigating.", Colour::Red)),
         Err(e) => println!("\n{e}"),
     }

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use firedrill_drill::scenario::{Hint, LoadStep};
-use firedrill_drill::{Debrief, Draw, Drill, DrillError, DrillStatus, Mode, Phase, Scenario, Submission, Timestamp, Verdict};
+use firedrill_drill::{
+    Debrief, Draw, Drill, DrillError, DrillStatus, Mode, Phase, Scenario, Submission, Timestamp, Verdict,
+};
 use firedrill_fault::Fault;
 
 use crate::lab::Lab;
@@ -32,14 +34,21 @@ pub struct Session {
     drill: Drill,
     sets: BTreeMap<(String, u32), Vec<Fault>>,
     renewed: Instant,
+    warm_until: Instant,
     activated: Instant,
     steps: Vec<LoadStep>,
 }
 
 impl Session {
-    /// Warms the lab up at the scenario's base load, injects the drawn faults and starts the
-    /// clock.
-    pub async fn start(mut lab: Lab, scenario: Scenario, seed: u64, mode: Mode, warm_up: Duration, progress: &Progress) -> anyhow::Result<Session> {
+    /// Draws the culprit and starts the warm-up at the scenario's base load; the first
+    /// [`tick`](Self::tick) after `warm_up` injects the faults and starts the clock.
+    pub async fn begin(
+        lab: Lab,
+        scenario: Scenario,
+        seed: u64,
+        mode: Mode,
+        warm_up: Duration,
+    ) -> anyhow::Result<Session> {
         let draw = Draw::new(&scenario, seed);
         let sets = draw.fault_sets();
         let steps = scenario.load.steps.clone();
@@ -48,14 +57,42 @@ impl Session {
         let mut drill = Drill::new(id, scenario, draw, mode, now())?;
         drill.start_warm_up(now())?;
         lab.set_rate(rate).await?;
-        progress.wait("warm-up at baseline traffic", warm_up).await;
-        lab.deliver(&sets, LEASE_SECONDS).await.context("delivering the drill's faults")?;
-        drill.activate(now())?;
-        Ok(Session { lab, drill, sets, renewed: Instant::now(), activated: Instant::now(), steps })
+        let warm_until = Instant::now() + warm_up;
+        Ok(Session { lab, drill, sets, renewed: Instant::now(), warm_until, activated: warm_until, steps })
     }
 
-    /// Advances the clock: expiry, lease renewal, load steps, first sightings of signals.
+    /// [`begin`](Self::begin), then waits out the warm-up with a countdown and injects.
+    pub async fn start(
+        lab: Lab,
+        scenario: Scenario,
+        seed: u64,
+        mode: Mode,
+        warm_up: Duration,
+        progress: &Progress,
+    ) -> anyhow::Result<Session> {
+        let mut session = Session::begin(lab, scenario, seed, mode, warm_up).await?;
+        progress.wait("warm-up at baseline traffic", warm_up).await;
+        session.tick().await?;
+        Ok(session)
+    }
+
+    async fn activate(&mut self) -> anyhow::Result<()> {
+        self.lab.deliver(&self.sets, LEASE_SECONDS).await.context("delivering the drill's faults")?;
+        self.drill.activate(now())?;
+        self.renewed = Instant::now();
+        self.activated = Instant::now();
+        Ok(())
+    }
+
+    /// Advances the drill: injection once warm, then expiry, lease renewal, load steps and
+    /// first sightings of signals.
     pub async fn tick(&mut self) -> anyhow::Result<Phase> {
+        if self.drill.phase() == Phase::WarmUp {
+            if Instant::now() < self.warm_until {
+                return Ok(Phase::WarmUp);
+            }
+            self.activate().await?;
+        }
         let phase = self.drill.tick(now())?;
         if phase != Phase::Active {
             return Ok(phase);
@@ -109,7 +146,7 @@ impl Session {
 
     /// Ends the drill (if still running), removes every fault and returns the debrief.
     pub async fn finish(mut self) -> anyhow::Result<(Debrief, Lab)> {
-        if self.drill.phase() == Phase::Active {
+        if matches!(self.drill.phase(), Phase::Active | Phase::WarmUp | Phase::Pending) {
             self.drill.stop(now())?;
         }
         self.lab.clear().await.context("reverting the faults")?;

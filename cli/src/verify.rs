@@ -38,7 +38,13 @@ const RENEW_EVERY: Duration = Duration::from_secs(20);
 const POLL_EVERY: Duration = Duration::from_secs(2);
 
 /// Runs one case on a fresh lab. Lab start-up failures are failures of the case.
-pub async fn run_case(opts: &VerifyOptions, scenario: &Scenario, culprit: &Culprit, draw: &Draw, progress: &Progress) -> CaseReport {
+pub async fn run_case(
+    opts: &VerifyOptions,
+    scenario: &Scenario,
+    culprit: &Culprit,
+    draw: &Draw,
+    progress: &Progress,
+) -> CaseReport {
     let started = Instant::now();
     let mut report = CaseReport {
         scenario: scenario.name.clone(),
@@ -59,7 +65,9 @@ pub async fn run_case(opts: &VerifyOptions, scenario: &Scenario, culprit: &Culpr
     match Lab::up(&lab_opts).await {
         Ok(mut lab) => {
             if lab.prometheus.is_none() {
-                report.failures.push("Prometheus is not installed (apt-get install prometheus, or set FIREDRILL_PROMETHEUS)".into());
+                report.failures.push(
+                    "Prometheus is not installed (apt-get install prometheus, or set FIREDRILL_PROMETHEUS)".into(),
+                );
             } else if let Err(e) = phases(opts, scenario, culprit, draw, &mut lab, &mut report, progress).await {
                 report.failures.push(format!("lab error: {e}"));
             }
@@ -86,7 +94,12 @@ async fn phases(
         if let Some(v) = lab.query(s.query.text()).await?
             && s.holds(v)
         {
-            report.failures.push(format!("baseline already shows `{}` ({v:.4} {} {})", s.name, s.op.as_str(), s.threshold));
+            report.failures.push(format!(
+                "baseline already shows `{}` ({v:.4} {} {})",
+                s.name,
+                s.op.as_str(),
+                s.threshold
+            ));
         }
     }
     let sets = draw.fault_sets();
@@ -100,7 +113,11 @@ async fn phases(
                 let last = lab.query(s.query.text()).await?.map_or("no data".to_string(), |v| format!("{v:.4}"));
                 report.failures.push(format!(
                     "`{}` did not hold within {} s: {} {} {} (last value {last})",
-                    s.name, s.within_seconds, s.query.text(), s.op.as_str(), s.threshold
+                    s.name,
+                    s.within_seconds,
+                    s.query.text(),
+                    s.op.as_str(),
+                    s.threshold
                 ));
             }
         }
@@ -170,7 +187,11 @@ async fn recovery(
             return Ok(());
         }
         if reverted.elapsed() >= opts.recovery {
-            report.failures.push(format!("still showing after revert ({} s): {}", opts.recovery.as_secs(), still.join(", ")));
+            report.failures.push(format!(
+                "still showing after revert ({} s): {}",
+                opts.recovery.as_secs(),
+                still.join(", ")
+            ));
             return Ok(());
         }
         progress.tick(&format!("waiting for recovery: {}", still.join(", ")));
@@ -187,7 +208,12 @@ pub fn junit(reports: &[CaseReport]) -> String {
         reports.len()
     );
     for r in reports {
-        out.push_str(&format!("  <testcase classname=\"{}\" name=\"{}\" time=\"{:.1}\">\n", xml(&r.scenario), xml(&r.culprit), r.seconds));
+        out.push_str(&format!(
+            "  <testcase classname=\"{}\" name=\"{}\" time=\"{:.1}\">\n",
+            xml(&r.scenario),
+            xml(&r.culprit),
+            r.seconds
+        ));
         if !r.failures.is_empty() {
             let text = xml(&r.failures.join("\n"));
             out.push_str(&format!("    <failure message=\"{}\">{text}</failure>\n", xml(&r.failures[0])));
@@ -208,7 +234,8 @@ mod tests {
 
     #[test]
     fn junit_escapes_and_counts_failures() {
-        let ok = CaseReport { scenario: "a".into(), culprit: "x".into(), seconds: 1.0, failures: vec![], notes: vec![] };
+        let ok =
+            CaseReport { scenario: "a".into(), culprit: "x".into(), seconds: 1.0, failures: vec![], notes: vec![] };
         let bad = CaseReport { failures: vec!["p95 < 1 & \"x\"".into()], ..ok.clone() };
         let text = junit(&[ok, bad]);
         assert!(text.contains("tests=\"2\" failures=\"1\""));

@@ -68,7 +68,9 @@ pub enum LabError {
     Spawn(#[from] SpawnError),
     #[error("{what}: {source}")]
     Io { what: String, source: std::io::Error },
-    #[error("service binary {0} not found; build them first with `cargo build --release --bins` (or set FIREDRILL_BIN_DIR)")]
+    #[error(
+        "service binary {0} not found; build them first with `cargo build --release --bins` (or set FIREDRILL_BIN_DIR)"
+    )]
     MissingBinary(String),
     #[error("delivering faults to {service}[{replica}]: {source}")]
     Deliver { service: String, replica: u32, source: crate::http::HttpError },
@@ -83,7 +85,8 @@ const READY_WITHIN: Duration = Duration::from_secs(20);
 impl Lab {
     /// Starts everything and waits until each process is ready.
     pub async fn up(opts: &LabOptions) -> Result<Lab, LabError> {
-        std::fs::create_dir_all(opts.dir.join("logs")).map_err(|source| LabError::Io { what: format!("creating {}", opts.dir.display()), source })?;
+        std::fs::create_dir_all(opts.dir.join("logs"))
+            .map_err(|source| LabError::Io { what: format!("creating {}", opts.dir.display()), source })?;
         let mut lab = Lab {
             dir: opts.dir.clone(),
             instances: Vec::new(),
@@ -115,11 +118,17 @@ impl Lab {
     }
 
     fn endpoints(&self, service: &str) -> String {
-        let addrs: Vec<String> = self.instances.iter().filter(|i| i.service == service).map(|i| i.addr.to_string()).collect();
+        let addrs: Vec<String> =
+            self.instances.iter().filter(|i| i.service == service).map(|i| i.addr.to_string()).collect();
         addrs.join(",")
     }
 
-    async fn start_service(&mut self, opts: &LabOptions, spec: &topology::ServiceSpec, replica: u32) -> Result<(), LabError> {
+    async fn start_service(
+        &mut self,
+        opts: &LabOptions,
+        spec: &topology::ServiceSpec,
+        replica: u32,
+    ) -> Result<(), LabError> {
         let io = |source| LabError::Io { what: "finding a free port".into(), source };
         let (addr, admin) = (free_addr().map_err(io)?, free_addr().map_err(io)?);
         let mut args = vec![
@@ -139,7 +148,8 @@ impl Lab {
         }
         let label = format!("{}-{replica}", spec.name);
         let log = self.dir.join("logs").join(format!("{label}.log"));
-        let mut process = Process::spawn(&label, &Self::binary(opts, spec.name)?, &args, log.clone(), Some(&self.token)).await?;
+        let mut process =
+            Process::spawn(&label, &Self::binary(opts, spec.name)?, &args, log.clone(), Some(&self.token)).await?;
         process.wait_ready(&self.http, &format!("http://{addr}/readyz"), READY_WITHIN).await?;
         self.processes.push(process);
         self.instances.push(Instance { service: spec.name.to_string(), replica, addr, admin, log });
@@ -190,18 +200,21 @@ impl Lab {
     }
 
     /// Gives every instance its fault set (an empty one where `sets` has none), with a lease.
-    pub async fn deliver(&mut self, sets: &BTreeMap<(String, u32), Vec<Fault>>, lease_seconds: u32) -> Result<(), LabError> {
+    pub async fn deliver(
+        &mut self,
+        sets: &BTreeMap<(String, u32), Vec<Fault>>,
+        lease_seconds: u32,
+    ) -> Result<(), LabError> {
         self.generation += 1;
         for i in &self.instances {
             let faults = sets.get(&(i.service.clone(), i.replica)).cloned().unwrap_or_default();
             let set = FaultSet { generation: self.generation, lease_seconds, faults };
             let body = serde_json::to_string(&set).expect("a fault set is plain JSON");
             let url = format!("http://{}/chaos/faults", i.admin);
-            self.http.send(Method::PUT, &url, Some(&self.token), Some(body)).await.map_err(|source| LabError::Deliver {
-                service: i.service.clone(),
-                replica: i.replica,
-                source,
-            })?;
+            self.http
+                .send(Method::PUT, &url, Some(&self.token), Some(body))
+                .await
+                .map_err(|source| LabError::Deliver { service: i.service.clone(), replica: i.replica, source })?;
         }
         Ok(())
     }
@@ -210,11 +223,10 @@ impl Lab {
     pub async fn clear(&self) -> Result<(), LabError> {
         for i in &self.instances {
             let url = format!("http://{}/chaos/faults", i.admin);
-            self.http.send(Method::DELETE, &url, Some(&self.token), None).await.map_err(|source| LabError::Deliver {
-                service: i.service.clone(),
-                replica: i.replica,
-                source,
-            })?;
+            self.http
+                .send(Method::DELETE, &url, Some(&self.token), None)
+                .await
+                .map_err(|source| LabError::Deliver { service: i.service.clone(), replica: i.replica, source })?;
         }
         Ok(())
     }

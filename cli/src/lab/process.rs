@@ -41,9 +41,17 @@ pub fn free_addr() -> std::io::Result<SocketAddr> {
 impl Process {
     /// Starts `program args`, writing stdout and stderr to `log`, and `stdin_secret` (if any)
     /// to its stdin before closing it.
-    pub async fn spawn(name: &str, program: &Path, args: &[String], log: PathBuf, stdin_secret: Option<&str>) -> Result<Process, SpawnError> {
-        let file = std::fs::File::create(&log).map_err(|source| SpawnError::Log { path: log.display().to_string(), source })?;
-        let err_file = file.try_clone().map_err(|source| SpawnError::Log { path: log.display().to_string(), source })?;
+    pub async fn spawn(
+        name: &str,
+        program: &Path,
+        args: &[String],
+        log: PathBuf,
+        stdin_secret: Option<&str>,
+    ) -> Result<Process, SpawnError> {
+        let file = std::fs::File::create(&log)
+            .map_err(|source| SpawnError::Log { path: log.display().to_string(), source })?;
+        let err_file =
+            file.try_clone().map_err(|source| SpawnError::Log { path: log.display().to_string(), source })?;
         let mut cmd = Command::new(program);
         cmd.args(args)
             .stdout(file)

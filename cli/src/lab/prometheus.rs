@@ -27,7 +27,12 @@ pub fn config(jobs: &[Job]) -> String {
     let mut out = String::from("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n");
     for job in jobs {
         let targets: Vec<String> = job.targets.iter().map(|t| format!("'{t}'")).collect();
-        let _ = writeln!(out, "  - job_name: '{}'\n    static_configs:\n      - targets: [{}]", job.name, targets.join(", "));
+        let _ = writeln!(
+            out,
+            "  - job_name: '{}'\n    static_configs:\n      - targets: [{}]",
+            job.name,
+            targets.join(", ")
+        );
     }
     out
 }
@@ -59,7 +64,10 @@ mod tests {
 
     #[test]
     fn config_lists_every_replica() {
-        let jobs = [Job { name: "inventory".into(), targets: vec!["127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap()] }];
+        let jobs = [Job {
+            name: "inventory".into(),
+            targets: vec!["127.0.0.1:1".parse().unwrap(), "127.0.0.1:2".parse().unwrap()],
+        }];
         let text = config(&jobs);
         assert!(text.contains("job_name: 'inventory'"));
         assert!(text.contains("targets: ['127.0.0.1:1', '127.0.0.1:2']"), "{text}");

@@ -66,7 +66,8 @@ fn main() {
             Ok(json(StatusCode::OK, &serde_json::json!({"id": 7, "available": 3})))
         });
         let bare: Svc = BoxCloneSyncService::new(router.clone());
-        let chaos: Svc = BoxCloneSyncService::new(ServiceBuilder::new().layer(ChaosLayer::new(agent.clone())).service(router));
+        let chaos: Svc =
+            BoxCloneSyncService::new(ServiceBuilder::new().layer(ChaosLayer::new(agent.clone())).service(router));
         println!("chaos layer overhead ({ROUNDS} rounds x {BATCH} calls, interleaved)");
         report("no active fault", measure(&bare, &chaos).await);
         let other_route = r#"{"generation":1,"leaseSeconds":600,"faults":[

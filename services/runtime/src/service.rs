@@ -122,9 +122,14 @@ impl Service {
         let admin_task = tokio::spawn(serve_admin(admin, admin_api, admin_stopped).with_subscriber(dispatch.clone()));
         let sweeper = tokio::spawn(sweep(agent.clone()));
         let addr = listener.local_addr().ok();
-        tracing::info!(parent: None, service = %config.name, addr = ?addr, "listening");
+        tracing::dispatcher::with_default(&dispatch, || {
+            tracing::info!(parent: None, service = %config.name, addr = ?addr, "listening");
+        });
         serve(listener, app, shutdown, config.grace).with_subscriber(dispatch.clone()).await;
-        tracing::info!(parent: None, service = %config.name, "stopped");
+        tracing::dispatcher::with_default(
+            &dispatch,
+            || tracing::info!(parent: None, service = %config.name, "stopped"),
+        );
         let _ = admin_stop.send(());
         let _ = admin_task.await;
         sweeper.abort();

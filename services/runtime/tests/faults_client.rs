@@ -206,7 +206,6 @@ async fn retry_budget_caps_the_amplification() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "runtime bug: firedrill_client_pool_waiting is only updated after a wait ends, so it reads 0 while calls queue"]
 async fn pool_waiting_gauge_shows_the_queue_while_it_waits() {
     let leaf = leaf(Setup::new()).await;
     let caller = caller(Setup::new().policy(policy(1, 3000)), leaf.addr()).await;

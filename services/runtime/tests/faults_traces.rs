@@ -82,7 +82,6 @@ async fn a_call_is_one_trace_across_caller_and_leaf() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "runtime bug: SpanQueue's exporter never gets the provider's resource, so spans carry no service.name"]
 async fn spans_name_their_service() {
     let t = traced(policy(1, 1000)).await;
     let trace = call(&t.caller).await.expect("trace id");

@@ -60,7 +60,6 @@ async fn every_line_is_json_with_the_standard_fields() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "runtime bug: JsonLogLayer::on_event reads Span::current(), which is empty inside a scoped dispatcher's callback"]
 async fn request_lines_carry_the_trace_they_belong_to() {
     let leaf = leaf(Setup::new()).await;
     let reply = leaf.get("/x/1").await;
@@ -73,7 +72,6 @@ async fn request_lines_carry_the_trace_they_belong_to() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "runtime bug: Service::run logs `listening`/`stopped` outside the service's dispatcher, so they are lost"]
 async fn start_and_stop_are_logged() {
     let leaf = leaf(Setup::new()).await;
     let logs = leaf.logs.clone();

@@ -72,7 +72,6 @@ async fn metrics_are_openmetrics_with_every_documented_name() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "runtime bug: counters appear only after their first event, so dashboards see no data instead of 0"]
 async fn counters_exist_at_zero_before_their_first_event() {
     let (caller, leaf) = pair().await;
     assert_eq!(caller.get("/work/1").await.status, StatusCode::OK);

@@ -22,13 +22,16 @@ pub struct ChaosAgent {
     state: ArcSwap<Active>,
     retained: Mutex<Vec<Vec<u8>>>,
     retained_bytes: AtomicU64,
+    /// Highest generation ever accepted: a delayed PUT stays stale even after a DELETE or an
+    /// expiry emptied the set.
+    highest_generation: AtomicU64,
     metrics: ChaosMetrics,
 }
 
 /// Why a PUT was refused.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum PutError {
-    #[error("generation {offered} is older than the active generation {active}")]
+    #[error("generation {offered} is older than generation {active}, already applied")]
     Stale { offered: u64, active: u64 },
 }
 
@@ -55,6 +58,7 @@ impl ChaosAgent {
             state: ArcSwap::from_pointee(Active::default()),
             retained: Mutex::new(Vec::new()),
             retained_bytes: AtomicU64::new(0),
+            highest_generation: AtomicU64::new(0),
             metrics: ChaosMetrics::default(),
         }
     }
@@ -75,11 +79,9 @@ impl ChaosAgent {
 
     /// Replaces the whole set. A lower generation is refused; the same one renews the lease.
     pub fn put(&self, set: FaultSet) -> Result<Arc<Active>, PutError> {
-        let current = self.snapshot();
-        if let Some(active) = &current.set
-            && set.generation < active.generation
-        {
-            return Err(PutError::Stale { offered: set.generation, active: active.generation });
+        let highest = self.highest_generation.fetch_max(set.generation, Ordering::SeqCst);
+        if set.generation < highest {
+            return Err(PutError::Stale { offered: set.generation, active: highest });
         }
         let expires_at = Instant::now() + Duration::from_secs(set.lease_seconds.into());
         let generation = set.generation;
@@ -187,6 +189,8 @@ mod tests {
         assert_eq!(agent.put(set(4, 60)).unwrap_err(), PutError::Stale { offered: 4, active: 5 });
         assert_eq!(agent.snapshot().set.as_ref().unwrap().generation, 5);
         agent.put(set(5, 60)).expect("same generation renews");
+        agent.clear();
+        assert!(agent.put(set(4, 60)).is_err(), "a delayed PUT stays stale after a DELETE");
     }
 
     #[test]

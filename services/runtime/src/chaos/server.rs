@@ -95,14 +95,29 @@ async fn apply(agent: &ChaosAgent, action: ServerAction) -> Option<Response> {
     None
 }
 
-/// Spins on this thread for `d`: real CPU time, as a hot loop in a handler would use.
+/// Spins on this thread until it has used `d` of CPU time, as a hot loop in a handler would.
+/// Counting thread CPU time (not wall time) keeps the cost right on a contended machine; the
+/// wall-clock cap of 20 x `d` keeps a starved thread from spinning for ever.
 fn burn_cpu(d: Duration) {
+    let start_cpu = thread_cpu_time();
     let start = Instant::now();
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    while start.elapsed() < d {
+    loop {
         for _ in 0..1000 {
             x = std::hint::black_box(x.rotate_left(5) ^ 0x2545_F491_4F6C_DD1D).wrapping_mul(31);
         }
+        let used = match (start_cpu, thread_cpu_time()) {
+            (Some(a), Some(b)) => b.saturating_sub(a),
+            _ => start.elapsed(),
+        };
+        if used >= d || start.elapsed() >= d * 20 {
+            break;
+        }
     }
     std::hint::black_box(x);
+}
+
+fn thread_cpu_time() -> Option<Duration> {
+    let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).ok()?;
+    Some(Duration::from(t))
 }

@@ -146,7 +146,6 @@ impl Dependency {
         let wait_span = tracing::info_span!("pool wait", "peer.service" = %self.name, "otel.kind" = "internal");
         let permit = self.limiter.acquire_within(limit, remaining).instrument(wait_span).await;
         self.metrics.pool_wait(&self.name, began.elapsed());
-        self.update_pool_gauges();
         let Some(permit) = permit else {
             return Err(CallError::PoolTimeout { dependency: self.name.clone() });
         };
@@ -157,18 +156,12 @@ impl Dependency {
         let left = remaining.saturating_sub(began.elapsed()).min(plan.policy.attempt_timeout);
         let result = self.send(n, o, method, path, body, left).await;
         drop(permit);
-        self.update_pool_gauges();
         result
     }
 
     /// A `pool` fault that arrived after this call started still applies to its next wait.
     fn live_pool_override(&self) -> Option<usize> {
         self.agent.snapshot().client(&self.name).and_then(|c| c.max_concurrency)
-    }
-
-    fn update_pool_gauges(&self) {
-        let (in_use, waiting) = self.limiter.load();
-        self.metrics.pool_gauges(&self.name, in_use, waiting);
     }
 
     async fn send(

@@ -74,6 +74,11 @@ impl Dependency {
             .pool_max_idle_per_host(policy.pool_size)
             .pool_idle_timeout(Duration::from_secs(30))
             .build(connector);
+        metrics.init_dependency(name);
+        let limiter = {
+            let (metrics, name) = (metrics.clone(), name.to_string());
+            Limiter::with_observer(move |in_use, waiting| metrics.pool_gauges(&name, in_use, waiting))
+        };
         let endpoints =
             endpoints.into_iter().map(|e| e.trim_start_matches("http://").trim_end_matches('/').to_string()).collect();
         Dependency {
@@ -81,7 +86,7 @@ impl Dependency {
             endpoints,
             next: AtomicUsize::new(0),
             http,
-            limiter: Limiter::default(),
+            limiter,
             budget: RetryBudget::default(),
             policy,
             agent,

@@ -9,10 +9,18 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Admission to a dependency: at most `limit` calls in flight, others queue.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Limiter {
     state: Mutex<State>,
     released: Notify,
+    /// Told `(in use, waiting)` on every change, for the pool gauges.
+    observer: Option<Box<dyn Fn(usize, usize) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Limiter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Limiter").field("state", &self.state).finish()
+    }
 }
 
 #[derive(Debug, Default, Clone, Copy)]
@@ -31,6 +39,17 @@ pub struct Permit<'a> {
 const RECHECK: Duration = Duration::from_millis(50);
 
 impl Limiter {
+    /// A limiter that reports `(in use, waiting)` to `observer` whenever either changes.
+    pub fn with_observer(observer: impl Fn(usize, usize) + Send + Sync + 'static) -> Self {
+        Limiter { observer: Some(Box::new(observer)), ..Limiter::default() }
+    }
+
+    fn changed(&self, s: &State) {
+        if let Some(observe) = &self.observer {
+            observe(s.in_use, s.waiting);
+        }
+    }
+
     /// Waits for a slot under the limit `limit()` returns (read on every try). Private: a
     /// cancelled wait must go through [`acquire_within`](Self::acquire_within)'s guard.
     async fn acquire(&self, limit: impl Fn() -> usize) -> Permit<'_> {
@@ -44,11 +63,13 @@ impl Limiter {
                 if s.in_use < limit().max(1) {
                     s.in_use += 1;
                     s.waiting -= usize::from(queued);
+                    self.changed(&s);
                     return Permit { limiter: self };
                 }
                 if !queued {
                     s.waiting += 1;
                     queued = true;
+                    self.changed(&s);
                 }
             }
             let _ = tokio::time::timeout(RECHECK, notified).await;
@@ -63,7 +84,9 @@ impl Limiter {
 
     /// Forgets a waiter whose call gave up (deadline) while queued.
     fn abandon(&self) {
-        self.state.lock().expect("limiter lock").waiting -= 1;
+        let mut s = self.state.lock().expect("limiter lock");
+        s.waiting -= 1;
+        self.changed(&s);
     }
 
     /// Like [`acquire`](Self::acquire) but gives up after `within`.
@@ -103,7 +126,11 @@ impl Drop for WaitGuard<'_> {
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
-        self.limiter.state.lock().expect("limiter lock").in_use -= 1;
+        {
+            let mut s = self.limiter.state.lock().expect("limiter lock");
+            s.in_use -= 1;
+            self.limiter.changed(&s);
+        }
         self.limiter.released.notify_one();
     }
 }

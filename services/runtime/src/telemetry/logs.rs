@@ -4,17 +4,18 @@
 use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use opentelemetry::logs::{AnyValue, LogRecord as _, Logger as _, LoggerProvider as _, Severity};
-use opentelemetry::trace::TraceContextExt;
+use opentelemetry::trace::{SpanId, TraceContextExt, TraceId};
 use serde_json::{Map, Value};
+use tracing::dispatcher::{Dispatch, WeakDispatch};
 use tracing::field::{Field, Visit};
-use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
 
 use super::Metrics;
 use crate::chaos::{ChaosAgent, active::roll};
@@ -43,7 +44,7 @@ struct Line {
     severity: Severity,
     message: String,
     time: SystemTime,
-    trace: Option<(opentelemetry::trace::TraceId, opentelemetry::trace::SpanId)>,
+    trace: Option<(TraceId, SpanId)>,
     due: Instant,
 }
 
@@ -67,6 +68,9 @@ pub struct JsonLogLayer {
     tx: SyncSender<Msg>,
     agent: Arc<ChaosAgent>,
     metrics: Arc<Metrics>,
+    /// The dispatcher this layer belongs to, to read span contexts from: inside a subscriber
+    /// callback `Span::current()` sees no dispatcher when services use scoped dispatchers.
+    dispatch: OnceLock<WeakDispatch>,
 }
 
 const QUEUE_LINES: usize = 16 * 1024;
@@ -96,6 +100,7 @@ impl LogSink {
             tx: self.tx.clone(),
             agent: self.agent.clone(),
             metrics: self.metrics.clone(),
+            dispatch: OnceLock::new(),
         }
     }
 
@@ -176,8 +181,15 @@ fn emit(output: &LogOutput, otlp: Option<&OtlpLogs>, line: &Line) {
 
 // === impl JsonLogLayer ===
 
-impl<S: tracing::Subscriber> Layer<S> for JsonLogLayer {
-    fn on_event(&self, event: &tracing::Event<'_>, _ctx: Context<'_, S>) {
+impl<S> Layer<S> for JsonLogLayer
+where
+    S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_register_dispatch(&self, dispatch: &Dispatch) {
+        let _ = self.dispatch.set(dispatch.downgrade());
+    }
+
+    fn on_event(&self, event: &tracing::Event<'_>, ctx: Context<'_, S>) {
         let active = self.agent.snapshot();
         if active.log_drop_percent.is_some_and(roll) {
             self.agent.record_injection(firedrill_fault::FaultKind::LogDrop);
@@ -187,14 +199,30 @@ impl<S: tracing::Subscriber> Layer<S> for JsonLogLayer {
         if !delay.is_zero() {
             self.agent.record_injection(firedrill_fault::FaultKind::LogDelay);
         }
-        let line = format_line(&self.service, event, Instant::now() + delay);
+        let trace = self.trace_of(event, &ctx);
+        let line = format_line(&self.service, event, trace, Instant::now() + delay);
         if let Err(TrySendError::Full(_)) = self.tx.try_send(Msg::Line(Box::new(line))) {
             self.metrics.dropped("logs", "queue_full");
         }
     }
 }
 
-fn format_line(service: &str, event: &tracing::Event<'_>, due: Instant) -> Line {
+impl JsonLogLayer {
+    /// The trace and span ids of the span the event happened in, if any.
+    fn trace_of<S>(&self, event: &tracing::Event<'_>, ctx: &Context<'_, S>) -> Option<(TraceId, SpanId)>
+    where
+        S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+    {
+        let id = ctx.event_span(event)?.id();
+        let dispatch = self.dispatch.get()?.upgrade()?;
+        let cx = tracing_opentelemetry::get_otel_context(&id, &dispatch)?;
+        let span = cx.span();
+        let sc = span.span_context();
+        sc.is_valid().then(|| (sc.trace_id(), sc.span_id()))
+    }
+}
+
+fn format_line(service: &str, event: &tracing::Event<'_>, trace: Option<(TraceId, SpanId)>, due: Instant) -> Line {
     let meta = event.metadata();
     let time = SystemTime::now();
     let mut fields = FieldVisitor(Map::new());
@@ -206,10 +234,6 @@ fn format_line(service: &str, event: &tracing::Event<'_>, due: Instant) -> Line 
     let message = fields.0.remove("message").and_then(|m| m.as_str().map(str::to_string)).unwrap_or_default();
     obj.insert("message".into(), Value::String(message.clone()));
     obj.insert("target".into(), Value::String(meta.target().to_string()));
-    let cx = tracing::Span::current().context();
-    let span = cx.span();
-    let sc = span.span_context();
-    let trace = sc.is_valid().then(|| (sc.trace_id(), sc.span_id()));
     if let Some((trace_id, span_id)) = trace {
         obj.insert("trace_id".into(), Value::String(trace_id.to_string()));
         obj.insert("span_id".into(), Value::String(span_id.to_string()));

@@ -120,6 +120,11 @@ impl Metrics {
             dropped.clone(),
         );
         registry.register_collector(Box::new(super::process::ProcessCollector));
+        for signal in ["spans", "logs"] {
+            for reason in ["queue_full", "export_failed", "exporter_stopped"] {
+                let _ = dropped.get_or_create(&DropLabels { signal, reason });
+            }
+        }
         Metrics { registry: Mutex::new(registry), server_duration, active_requests, client, dropped }
     }
 
@@ -241,6 +246,23 @@ impl ClientMetrics {
         if retry {
             self.retries.get_or_create(&Self::label(dependency)).inc();
         }
+    }
+
+    /// Creates every series of a dependency at zero, so `rate()` and dashboards read 0
+    /// rather than "no data" before the first retry or timeout.
+    pub fn init_dependency(&self, dependency: &str) {
+        let dep = Self::label(dependency);
+        for outcome in [Outcome::Ok, Outcome::Error, Outcome::Timeout] {
+            let _ = self
+                .duration
+                .get_or_create(&ClientLabels { dependency: dependency.to_string(), outcome: outcome.as_str() });
+        }
+        let _ = self.attempts.get_or_create(&dep);
+        let _ = self.retries.get_or_create(&dep);
+        let _ = self.budget_exhausted.get_or_create(&dep);
+        let _ = self.pool_wait.get_or_create(&dep);
+        let _ = self.pool_in_use.get_or_create(&dep);
+        let _ = self.pool_waiting.get_or_create(&dep);
     }
 
     pub fn budget_exhausted(&self, dependency: &str) {

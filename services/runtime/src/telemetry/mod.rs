@@ -49,8 +49,11 @@ impl Telemetry {
         let metrics = Arc::new(Metrics::new());
         let logs =
             LogSink::start(service, config.log_output, config.otlp_logs_endpoint, agent.clone(), metrics.clone());
-        let spans =
-            config.traces.endpoint.is_some().then(|| SpanQueue::start(&config.traces, agent.clone(), metrics.clone()));
+        let spans = config
+            .traces
+            .endpoint
+            .is_some()
+            .then(|| SpanQueue::start(service, &config.traces, agent.clone(), metrics.clone()));
         let provider = traces::provider(service, &config.traces, agent, spans.as_ref());
         let tracer = opentelemetry::trace::TracerProvider::tracer(&provider, "firedrill");
         // Our own crates log at INFO; libraries (hyper, the OTel SDK) only from WARN up.

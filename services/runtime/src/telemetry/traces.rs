@@ -58,6 +58,12 @@ pub fn provider(
     builder.build()
 }
 
+/// The resource every span of `service` is exported with (`service.name` and the
+/// `OTEL_RESOURCE_ATTRIBUTES` the process was given).
+fn resource(service: &str) -> Resource {
+    Resource::builder().with_service_name(service.to_string()).build()
+}
+
 /// The trace id of the current span, when it is sampled (so an exemplar links to a real trace).
 pub fn current_trace_id() -> Option<String> {
     let cx = tracing::Span::current().context();
@@ -114,16 +120,17 @@ struct QueueProcessor {
 
 impl SpanQueue {
     /// Starts the export thread. The OTLP exporter is built on that thread, away from tokio.
-    pub fn start(config: &TraceConfig, agent: Arc<ChaosAgent>, metrics: Arc<Metrics>) -> Self {
+    pub fn start(service: &str, config: &TraceConfig, agent: Arc<ChaosAgent>, metrics: Arc<Metrics>) -> Self {
         let (tx, rx) = mpsc::sync_channel(config.queue_size);
         let (done_tx, done) = mpsc::sync_channel(1);
         let endpoint = config.endpoint.clone().unwrap_or_default();
+        let resource = resource(service);
         let interval = config.export_interval;
         let thread_metrics = metrics.clone();
         let thread = std::thread::Builder::new()
             .name("span-export".into())
             .spawn(move || {
-                export_loop(&endpoint, rx, interval, &thread_metrics);
+                export_loop(&endpoint, &resource, rx, interval, &thread_metrics);
                 let _ = done_tx.send(());
             })
             .expect("spawning the span export thread");
@@ -145,16 +152,18 @@ impl SpanQueue {
     }
 }
 
-fn export_loop(endpoint: &str, rx: Receiver<Msg>, interval: Duration, metrics: &Metrics) {
+fn export_loop(endpoint: &str, resource: &Resource, rx: Receiver<Msg>, interval: Duration, metrics: &Metrics) {
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_endpoint(endpoint)
         .with_timeout(Duration::from_secs(2))
         .build();
-    let Ok(exporter) = exporter else {
+    let Ok(mut exporter) = exporter else {
         tracing::warn!(endpoint, "cannot build the OTLP span exporter; spans will be dropped");
         return;
     };
+    // The SDK hands the resource to processors, not to an exporter we drive ourselves.
+    exporter.set_resource(resource);
     let mut batch = Vec::new();
     let mut oldest: Option<Instant> = None;
     loop {
