@@ -4,11 +4,15 @@
 //! drill engine (crate `firedrill-drill`) decides what breaks and judges the answers.
 
 mod catalog;
+mod commands;
+mod control;
+mod daemon;
 mod http;
 mod lab;
 mod output;
 mod play;
 mod session;
+mod supervisor;
 mod verify;
 
 use std::path::PathBuf;
@@ -50,6 +54,29 @@ enum Command {
         /// Seconds of baseline traffic before the incident starts.
         #[arg(long, default_value_t = 30)]
         warm_up: u64,
+    },
+    /// The local lab in the background: `up`, `status`, `down`.
+    #[command(subcommand)]
+    Lab(commands::LabCommand),
+    /// A drill on the running lab: `start`, `status`, `stop`.
+    #[command(subcommand)]
+    Drill(commands::DrillCommand),
+    /// Submit a root cause for the running drill.
+    Diagnose(commands::DiagnoseArgs),
+    /// Unlock the next hint of the running drill (costs points).
+    Hint {
+        #[arg(long, default_value = "player")]
+        player: String,
+    },
+    /// The debrief of the last finished drill.
+    Debrief {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Scores across drills.
+    Leaderboard {
+        #[arg(long)]
+        json: bool,
     },
     /// Check scenario files; every mistake is reported as file:line:column.
     #[command(subcommand)]
@@ -122,6 +149,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             play::play(opts, scenario).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Lab(cmd) => commands::lab(cmd, &cli.scenarios_dir, &bin_dir).await,
+        Command::Drill(cmd) => commands::drill(cmd).await,
+        Command::Diagnose(args) => commands::diagnose(args).await,
+        Command::Hint { player } => commands::hint(player).await,
+        Command::Debrief { json } => commands::debrief(json).await,
+        Command::Leaderboard { json } => commands::leaderboard(json).await,
         Command::Verify { scenarios, seed, all_culprits, junit, warm_up, json } => {
             let opts = verify::VerifyOptions {
                 lab_dir: state_dir("verify")?,

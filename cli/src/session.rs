@@ -40,28 +40,29 @@ pub struct Session {
 }
 
 impl Session {
-    /// Draws the culprit and starts the warm-up at the scenario's base load; the first
-    /// [`tick`](Self::tick) after `warm_up` injects the faults and starts the clock.
-    pub async fn begin(
-        lab: Lab,
-        scenario: Scenario,
-        seed: u64,
-        mode: Mode,
-        warm_up: Duration,
-    ) -> anyhow::Result<Session> {
+    /// Draws the culprit and prepares the drill. Pure: nothing is touched yet, so a refusal
+    /// (bad mode, bad teams) leaves the lab as it was.
+    pub fn prepare(scenario: Scenario, seed: u64, mode: Mode) -> Result<Drill, DrillError> {
         let draw = Draw::new(&scenario, seed);
-        let sets = draw.fault_sets();
-        let steps = scenario.load.steps.clone();
-        let rate = scenario.load.rate_rps;
         let id = format!("{}-{}", scenario.name, now().0);
         let mut drill = Drill::new(id, scenario, draw, mode, now())?;
         drill.start_warm_up(now())?;
-        lab.set_rate(rate).await?;
-        let warm_until = Instant::now() + warm_up;
-        Ok(Session { lab, drill, sets, renewed: Instant::now(), warm_until, activated: warm_until, steps })
+        Ok(drill)
     }
 
-    /// [`begin`](Self::begin), then waits out the warm-up with a countdown and injects.
+    /// Starts the warm-up at the scenario's base load; the first [`tick`](Self::tick) after
+    /// `warm_up` injects the faults and starts the clock.
+    pub async fn begin(lab: Lab, drill: Drill, warm_up: Duration) -> Session {
+        let sets = drill.draw().fault_sets();
+        let steps = drill.scenario().load.steps.clone();
+        if let Err(e) = lab.set_rate(drill.scenario().load.rate_rps).await {
+            eprintln!("warning: could not set the load rate: {e}");
+        }
+        let warm_until = Instant::now() + warm_up;
+        Session { lab, drill, sets, renewed: Instant::now(), warm_until, activated: warm_until, steps }
+    }
+
+    /// Prepares and begins, then waits out the warm-up with a countdown and injects.
     pub async fn start(
         lab: Lab,
         scenario: Scenario,
@@ -70,7 +71,8 @@ impl Session {
         warm_up: Duration,
         progress: &Progress,
     ) -> anyhow::Result<Session> {
-        let mut session = Session::begin(lab, scenario, seed, mode, warm_up).await?;
+        let drill = Session::prepare(scenario, seed, mode)?;
+        let mut session = Session::begin(lab, drill, warm_up).await;
         progress.wait("warm-up at baseline traffic", warm_up).await;
         session.tick().await?;
         Ok(session)

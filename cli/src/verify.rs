@@ -71,7 +71,14 @@ pub async fn run_case(
             } else if let Err(e) = phases(opts, scenario, culprit, draw, &mut lab, &mut report, progress).await {
                 report.failures.push(format!("lab error: {e}"));
             }
+            let dir = lab.dir.clone();
             lab.down().await;
+            if report.failures.is_empty() {
+                // Keep a failing case's logs and Prometheus data for the investigation.
+                let _ = std::fs::remove_dir_all(dir);
+            } else {
+                report.notes.push(format!("logs kept in {}", lab_opts.dir.display()));
+            }
         }
         Err(e) => report.failures.push(format!("lab did not start: {e}")),
     }

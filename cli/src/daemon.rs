@@ -1,0 +1,147 @@
+//! `firedrill lab up|status|down` and the drill commands that talk to the supervisor.
+//!
+//! `lab up` starts `firedrill lab supervise` in its own process group, waits for it to write
+//! `.firedrill/lab/lab.json` (its pid and control address: no secrets), and returns. Every
+//! other command reads that file and calls the control API.
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use http::Method;
+use serde::{Deserialize, Serialize};
+
+use crate::http::{Http, HttpError};
+use crate::lab::{Lab, LabOptions, free_addr};
+use crate::supervisor::Supervisor;
+
+/// Where the running lab's pointer file lives.
+pub fn lab_dir() -> PathBuf {
+    PathBuf::from(".firedrill").join("lab")
+}
+
+/// The pointer file: how to reach the supervisor.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Pointer {
+    pub pid: u32,
+    pub control: std::net::SocketAddr,
+}
+
+/// Starts the supervisor in the background and waits until the lab is ready.
+pub async fn up(catalog: &Path, bin_dir: &Path, rate: f64) -> anyhow::Result<()> {
+    let dir = lab_dir();
+    if let Ok(p) = read_pointer() {
+        bail!("a lab is already running (supervisor pid {}); `firedrill lab down` first", p.pid);
+    }
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let log = std::fs::File::create(dir.join("supervisor.log")).context("creating supervisor.log")?;
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .args(["--scenarios-dir", &catalog.display().to_string(), "--bin-dir", &bin_dir.display().to_string()])
+        .args(["lab", "supervise", "--rate", &rate.to_string()])
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .context("starting the lab supervisor")?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    while tokio::time::Instant::now() < deadline {
+        if let Some(status) = child.try_wait()? {
+            bail!("the lab supervisor exited ({status}); see {}", dir.join("supervisor.log").display());
+        }
+        if read_pointer().is_ok() {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let _ = child.kill();
+    bail!("the lab was not ready within 90 s; see {}", dir.join("supervisor.log").display())
+}
+
+/// The supervisor process: lab up, control API, clock; on shutdown everything goes down.
+pub async fn supervise(catalog: PathBuf, bin_dir: PathBuf, rate: f64) -> anyhow::Result<()> {
+    let replicas = crate::catalog::load(&catalog).map(|c| max_replicas(&c)).unwrap_or_default();
+    let opts = LabOptions {
+        dir: lab_dir(),
+        bin_dir,
+        replicas,
+        rate,
+        mix: "product=8,checkout=2".into(),
+        prometheus: true,
+        otlp: None,
+    };
+    let lab = Lab::up(&opts).await.context("starting the lab")?;
+    let control = free_addr()?;
+    let listener = tokio::net::TcpListener::bind(control).await?;
+    let supervisor = Supervisor::new(lab, catalog, PathBuf::from(".firedrill").join("leaderboard.json"));
+    let clock = tokio::spawn(supervisor.clone().run_clock());
+    let server = tokio::spawn(crate::control::serve(listener, supervisor.clone()));
+    let pointer = Pointer { pid: std::process::id(), control };
+    std::fs::write(lab_dir().join("lab.json"), serde_json::to_vec_pretty(&pointer)?)?;
+    tokio::select! {
+        () = supervisor.stopped() => {},
+        () = firedrill_signal() => {},
+    }
+    clock.abort();
+    server.abort();
+    supervisor.take_down().await;
+    let _ = std::fs::remove_dir_all(lab_dir());
+    Ok(())
+}
+
+async fn firedrill_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = term.recv() => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
+}
+
+fn max_replicas(catalog: &firedrill_drill::Catalog) -> std::collections::BTreeMap<String, u32> {
+    let mut out = std::collections::BTreeMap::new();
+    for s in catalog.iter() {
+        for (service, n) in &s.replicas {
+            let e = out.entry(service.clone()).or_insert(1);
+            *e = (*e).max(*n);
+        }
+    }
+    out
+}
+
+fn read_pointer() -> anyhow::Result<Pointer> {
+    let path = lab_dir().join("lab.json");
+    let bytes = std::fs::read(&path).context("no lab is running (start one with `firedrill lab up`)")?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+/// Calls the supervisor's control API.
+pub async fn call(method: Method, path: &str, body: Option<serde_json::Value>) -> anyhow::Result<serde_json::Value> {
+    let pointer = read_pointer()?;
+    let url = format!("http://{}{path}", pointer.control);
+    match Http::default().send(method, &url, None, body.map(|b| b.to_string())).await {
+        Ok(bytes) => Ok(serde_json::from_slice(&bytes)?),
+        Err(HttpError::Status { body, .. }) => {
+            let reason = serde_json::from_str::<serde_json::Value>(&body)
+                .ok()
+                .and_then(|v| v["error"].as_str().map(String::from));
+            bail!("{}", reason.unwrap_or(body))
+        }
+        Err(e) => Err(e).context("the lab supervisor did not answer; is the lab still up? (`firedrill lab status`)"),
+    }
+}
+
+/// Asks the supervisor to stop and waits until it is gone (and its files with it).
+pub async fn down() -> anyhow::Result<()> {
+    let pointer = read_pointer()?;
+    let _ = call(Method::POST, "/shutdown", None).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while tokio::time::Instant::now() < deadline {
+        if !Path::new(&format!("/proc/{}", pointer.pid)).exists() {
+            let _ = std::fs::remove_dir_all(lab_dir());
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    bail!("the supervisor (pid {}) did not stop within 60 s", pointer.pid)
+}

@@ -1,0 +1,260 @@
+//! The lab supervisor: a background process (`firedrill lab supervise`, started by
+//! `firedrill lab up`) that owns the lab's processes and the running drill. It holds the
+//! admin token and the drawn culprit in memory only; players reach it through the control API,
+//! which shows them nothing they could not see in a real incident.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::{Mutex, Notify};
+
+use firedrill_drill::{Debrief, Leaderboard, Mode, Phase, Submission};
+
+use crate::control::{Reply, bad};
+use crate::lab::Lab;
+use crate::session::{Session, fresh_seed};
+
+enum Slot {
+    Idle(Lab),
+    Drill(Box<Session>),
+    /// Only while a transition is in flight, or after the lab was lost.
+    Empty,
+}
+
+struct State {
+    slot: Slot,
+    last_debrief: Option<Debrief>,
+    leaderboard: Leaderboard,
+}
+
+/// The supervisor's shared state.
+pub struct Supervisor {
+    state: Mutex<State>,
+    catalog_dir: PathBuf,
+    leaderboard_file: PathBuf,
+    stopping: AtomicBool,
+    stop: Notify,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct StartRequest {
+    scenario: String,
+    seed: Option<u64>,
+    #[serde(default = "default_warm_up")]
+    warm_up_seconds: u64,
+    #[serde(default)]
+    teams: Vec<String>,
+}
+
+fn default_warm_up() -> u64 {
+    30
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HintRequest {
+    player: String,
+}
+
+impl Supervisor {
+    pub fn new(lab: Lab, catalog_dir: PathBuf, leaderboard_file: PathBuf) -> Arc<Self> {
+        let leaderboard =
+            std::fs::read(&leaderboard_file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        let state = State { slot: Slot::Idle(lab), last_debrief: None, leaderboard };
+        Arc::new(Supervisor {
+            state: Mutex::new(state),
+            catalog_dir,
+            leaderboard_file,
+            stopping: AtomicBool::new(false),
+            stop: Notify::new(),
+        })
+    }
+
+    /// Resolves once a shutdown was asked for.
+    pub async fn stopped(&self) {
+        let notified = self.stop.notified();
+        if self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        notified.await;
+    }
+
+    pub fn shutdown(&self) -> Reply {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.stop.notify_waiters();
+        (StatusCode::ACCEPTED, json!({ "status": "stopping" }))
+    }
+
+    /// Drives the drill once a second until shutdown.
+    pub async fn run_clock(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        while !self.stopping.load(Ordering::SeqCst) {
+            tick.tick().await;
+            let mut state = self.state.lock().await;
+            if let Slot::Drill(session) = &mut state.slot {
+                match session.tick().await {
+                    Ok(Phase::Solved | Phase::Expired) => self.finish(&mut state).await,
+                    Ok(_) => {}
+                    Err(e) => eprintln!("drill tick failed: {e:#}"),
+                }
+            }
+        }
+    }
+
+    /// Ends the drill: faults removed, debrief kept, leaderboard updated and saved.
+    async fn finish(&self, state: &mut State) {
+        let Slot::Drill(session) = std::mem::replace(&mut state.slot, Slot::Empty) else { return };
+        match session.finish().await {
+            Ok((debrief, lab)) => {
+                state.leaderboard.record(&debrief);
+                if let Ok(bytes) = serde_json::to_vec_pretty(&state.leaderboard) {
+                    let _ = std::fs::write(&self.leaderboard_file, bytes);
+                }
+                state.last_debrief = Some(debrief);
+                state.slot = Slot::Idle(lab);
+            }
+            Err(e) => eprintln!("finishing the drill failed; the lab is lost: {e:#}"),
+        }
+    }
+
+    /// Stops a running drill and takes the lab down.
+    pub async fn take_down(&self) {
+        let mut state = self.state.lock().await;
+        self.finish(&mut state).await;
+        if let Slot::Idle(lab) = std::mem::replace(&mut state.slot, Slot::Empty) {
+            lab.down().await;
+        }
+    }
+
+    pub async fn lab_status(&self) -> Reply {
+        let state = self.state.lock().await;
+        let (lab, phase) = match &state.slot {
+            Slot::Idle(lab) => (Some(lab), None),
+            Slot::Drill(s) => (Some(&s.lab), Some(s.phase())),
+            Slot::Empty => (None, None),
+        };
+        match lab {
+            Some(lab) => (
+                StatusCode::OK,
+                json!({
+                    "instances": lab.instances,
+                    "loadgen": lab.loadgen,
+                    "prometheus": lab.prometheus,
+                    "logs": lab.logs(),
+                    "drillPhase": phase,
+                }),
+            ),
+            None => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({ "error": "the lab was lost; run `firedrill lab down` then `lab up`" }),
+            ),
+        }
+    }
+
+    pub async fn start_drill(&self, body: serde_json::Value) -> Reply {
+        let req: StartRequest = match serde_json::from_value(body) {
+            Ok(r) => r,
+            Err(e) => return bad(&format!("invalid drill request: {e}")),
+        };
+        let scenario = match crate::catalog::scenario(&self.catalog_dir, &req.scenario) {
+            Ok(s) => s,
+            Err(e) => return bad(&format!("{e:#}")),
+        };
+        let mode = if req.teams.is_empty() {
+            Mode::FirstCorrectWins
+        } else {
+            Mode::AllTeamsPlay { teams: req.teams.into_iter().collect() }
+        };
+        let drill = match Session::prepare(scenario, req.seed.unwrap_or_else(fresh_seed), mode) {
+            Ok(d) => d,
+            Err(e) => return bad(&e.to_string()),
+        };
+        let mut state = self.state.lock().await;
+        let lab = match std::mem::replace(&mut state.slot, Slot::Empty) {
+            Slot::Idle(lab) => lab,
+            other => {
+                state.slot = other;
+                return (
+                    StatusCode::CONFLICT,
+                    json!({ "error": "a drill is already running; `firedrill drill stop` first" }),
+                );
+            }
+        };
+        let session = Session::begin(lab, drill, Duration::from_secs(req.warm_up_seconds)).await;
+        let status = session.status();
+        state.slot = Slot::Drill(Box::new(session));
+        (StatusCode::CREATED, json!(status))
+    }
+
+    pub async fn drill_status(&self) -> Reply {
+        let state = self.state.lock().await;
+        match &state.slot {
+            Slot::Drill(s) => (StatusCode::OK, json!(s.status())),
+            _ => (
+                StatusCode::NOT_FOUND,
+                json!({ "error": "no drill is running; start one with `firedrill drill start SCENARIO`" }),
+            ),
+        }
+    }
+
+    pub async fn diagnose(&self, body: serde_json::Value) -> Reply {
+        let submission: Submission = match serde_json::from_value(body) {
+            Ok(s) => s,
+            Err(e) => return bad(&format!("invalid diagnosis: {e}")),
+        };
+        let mut state = self.state.lock().await;
+        let Slot::Drill(session) = &mut state.slot else {
+            return (StatusCode::CONFLICT, json!({ "error": "no drill is running" }));
+        };
+        match session.diagnose(submission) {
+            Ok(verdict) => (StatusCode::OK, json!({ "verdict": verdict.as_str(), "status": session.status() })),
+            Err(e) => (StatusCode::CONFLICT, json!({ "error": e.to_string() })),
+        }
+    }
+
+    pub async fn hint(&self, body: serde_json::Value) -> Reply {
+        let req: HintRequest = match serde_json::from_value(body) {
+            Ok(r) => r,
+            Err(e) => return bad(&format!("invalid hint request: {e}")),
+        };
+        let mut state = self.state.lock().await;
+        let Slot::Drill(session) = &mut state.slot else {
+            return (StatusCode::CONFLICT, json!({ "error": "no drill is running" }));
+        };
+        match session.hint(&req.player) {
+            Ok(h) => (StatusCode::OK, json!({ "text": h.text, "cost": h.cost })),
+            Err(e) => (StatusCode::CONFLICT, json!({ "error": e.to_string() })),
+        }
+    }
+
+    pub async fn stop_drill(&self) -> Reply {
+        let mut state = self.state.lock().await;
+        if !matches!(state.slot, Slot::Drill(_)) {
+            return (StatusCode::CONFLICT, json!({ "error": "no drill is running" }));
+        }
+        self.finish(&mut state).await;
+        match &state.last_debrief {
+            Some(d) => (StatusCode::OK, json!({ "debrief": d, "markdown": d.to_markdown() })),
+            None => (StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "the drill ended without a debrief" })),
+        }
+    }
+
+    pub async fn debrief(&self) -> Reply {
+        let state = self.state.lock().await;
+        match &state.last_debrief {
+            Some(d) => (StatusCode::OK, json!({ "debrief": d, "markdown": d.to_markdown() })),
+            None => (StatusCode::NOT_FOUND, json!({ "error": "no finished drill yet" })),
+        }
+    }
+
+    pub async fn leaderboard(&self) -> Reply {
+        let state = self.state.lock().await;
+        (StatusCode::OK, json!({ "leaderboard": state.leaderboard, "markdown": state.leaderboard.to_markdown() }))
+    }
+}
