@@ -1,0 +1,124 @@
+//! Black-box tests of the `firedrill` binary with the real service binaries on loopback:
+//! scenario validation errors, and a whole drill through the background lab.
+//!
+//! The service binaries must sit next to `firedrill` (`cargo test --workspace` and
+//! `make test` build them); `FIREDRILL_BIN_DIR` overrides.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn firedrill() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_firedrill"))
+}
+
+fn bin_dir() -> PathBuf {
+    let dir = std::env::var_os("FIREDRILL_BIN_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| firedrill().parent().expect("bin dir").to_path_buf());
+    assert!(
+        dir.join("api").is_file() && dir.join("loadgen").is_file(),
+        "service binaries missing in {}; build them with `cargo build --workspace --bins` (make test does)",
+        dir.display()
+    );
+    dir
+}
+
+fn catalog() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("scenarios")
+}
+
+fn run(cwd: &Path, args: &[&str]) -> Output {
+    Command::new(firedrill())
+        .current_dir(cwd)
+        .env("FIREDRILL_BIN_DIR", bin_dir())
+        .env("FIREDRILL_SCENARIOS", catalog())
+        .env("NO_COLOR", "1")
+        .args(args)
+        .output()
+        .expect("running firedrill")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "firedrill failed: {}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).expect("JSON on stdout")
+}
+
+#[test]
+fn validate_points_at_the_broken_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = std::fs::read_to_string(catalog().join("timeout-too-short.yaml")).unwrap();
+    let broken = good.replacen("kind: timeout", "kind: timeoutt", 1);
+    let line = broken.lines().position(|l| l.contains("timeoutt")).unwrap() + 1;
+    let file = dir.path().join("broken.yaml");
+    std::fs::write(&file, broken).unwrap();
+    let out = run(dir.path(), &["scenarios", "validate", file.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "a broken file must fail validation");
+    assert!(err.contains(&format!("broken.yaml:{line}:")), "error should point at line {line}: {err}");
+    assert!(err.contains("timeoutt"), "{err}");
+    let ok = run(dir.path(), &["scenarios", "validate"]);
+    assert!(ok.status.success(), "the shipped catalog validates: {}", String::from_utf8_lossy(&ok.stderr));
+}
+
+/// Polls `check` until it returns `Some`, for at most `within`.
+fn eventually<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + within;
+    loop {
+        if let Some(v) = check() {
+            return v;
+        }
+        assert!(Instant::now() < end, "condition not met within {within:?}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn a_drill_runs_end_to_end_through_the_background_lab() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let up = run(cwd, &["lab", "up", "--rate", "20"]);
+    assert!(up.status.success(), "lab up: {}", String::from_utf8_lossy(&up.stderr));
+    let lab = json(&run(cwd, &["lab", "status", "--json"]));
+    let addrs: Vec<String> = lab["instances"].as_array().unwrap().iter().map(|i| i["addr"].as_str().unwrap().to_string()).collect();
+    assert!(addrs.len() >= 6, "every service runs: {lab}");
+
+    // Seed 3 draws the `inventory-warehouse-timeout` culprit of timeout-too-short.
+    let started = run(cwd, &["drill", "start", "timeout-too-short", "--seed", "3", "--warm-up", "1"]);
+    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    let status = eventually(Duration::from_secs(20), || {
+        let s = json(&run(cwd, &["drill", "status", "--json"]));
+        (s["phase"] == "active").then_some(s)
+    });
+    let text = status.to_string();
+    for secret in ["inventory-warehouse-timeout", "culprit", "answer", "seed"] {
+        assert!(!text.contains(secret), "the player view leaks `{secret}`: {text}");
+    }
+    let wrong = run(cwd, &["diagnose", "--service", "warehouse", "--fault", "latency", "--player", "ada"]);
+    assert!(stdout(&wrong).contains("WRONG"), "{}", stdout(&wrong));
+    let partial = run(cwd, &["diagnose", "--service", "inventory", "--fault", "latency", "--player", "ada"]);
+    assert!(stdout(&partial).contains("PARTIAL"), "{}", stdout(&partial));
+    let right = run(cwd, &["diagnose", "--service", "inventory", "--fault", "timeout-misconfiguration", "--player", "ada"]);
+    assert!(stdout(&right).contains("CORRECT"), "{}", stdout(&right));
+
+    let debrief = eventually(Duration::from_secs(20), || {
+        let out = run(cwd, &["debrief", "--json"]);
+        out.status.success().then(|| json(&out))
+    });
+    assert_eq!(debrief["culprit"], "inventory-warehouse-timeout");
+    assert_eq!(debrief["seed"], 3);
+    assert_eq!(debrief["winner"], "ada");
+    let board = stdout(&run(cwd, &["leaderboard"]));
+    assert!(board.contains("ada"), "{board}");
+
+    let down = run(cwd, &["lab", "down"]);
+    assert!(down.status.success(), "{}", String::from_utf8_lossy(&down.stderr));
+    for addr in &addrs {
+        assert!(std::net::TcpStream::connect(addr).is_err(), "{addr} still answers after lab down");
+    }
+    assert!(!cwd.join(".firedrill").join("lab").exists(), "lab down leaves its files behind");
+}
