@@ -1,0 +1,88 @@
+//! The operator's binary: flags and environment into a [`Config`], then the controllers and
+//! the metrics endpoint until SIGTERM/ctrl-c. Everything else lives in the library.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use clap::Parser;
+use firedrill_operator::metrics::Metrics;
+use firedrill_operator::{Config, Context};
+
+/// Runs firedrill drills on a cluster: delivers FaultInjections, plays Drills, judges Diagnoses.
+#[derive(Parser, Debug)]
+#[command(version)]
+struct Args {
+    /// Namespace holding Scenarios, FaultInjections, the admin token and the drills' truth.
+    #[arg(long, env = "FIREDRILL_CONTROL_NAMESPACE", default_value = "firedrill-system")]
+    control_namespace: String,
+    /// Secret in the control namespace whose `token` key is the chaos agents' bearer token.
+    #[arg(long, env = "FIREDRILL_TOKEN_SECRET", default_value = "firedrill-admin-token")]
+    token_secret: String,
+    /// Upper bound for one call to a chaos agent.
+    #[arg(long, env = "FIREDRILL_DELIVERY_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
+    delivery_timeout: Duration,
+    /// Where `/metrics` and `/healthz` listen.
+    #[arg(long, env = "FIREDRILL_METRICS_ADDR", default_value = "0.0.0.0:8080")]
+    metrics_addr: SocketAddr,
+}
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse() {
+        Ok(args) => args,
+        Err(e) if e.use_stderr() => {
+            let _ = e.print();
+            return ExitCode::from(64);
+        }
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+    };
+    tracing_subscriber::fmt().json().with_env_filter(env_filter()).init();
+    let runtime = tokio::runtime::Runtime::new().expect("a tokio runtime");
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "operator failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn env_filter() -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,kube=warn".into())
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let client = kube::Client::try_default().await.context("connecting to the Kubernetes API")?;
+    let config = Config {
+        control_namespace: args.control_namespace,
+        token_secret: args.token_secret,
+        delivery_timeout: args.delivery_timeout,
+    };
+    let metrics = Arc::new(Metrics::default());
+    let listener = tokio::net::TcpListener::bind(args.metrics_addr)
+        .await
+        .with_context(|| format!("binding {}", args.metrics_addr))?;
+    let ctx = Context::new(client, config, metrics.clone());
+    tracing::info!(metrics = %args.metrics_addr, namespace = %ctx.config.control_namespace, "operator starting");
+    let endpoint = firedrill_operator::endpoint::serve(listener, metrics, shutdown_signal());
+    let injections = firedrill_operator::injection::run(ctx, shutdown_signal());
+    tokio::join!(endpoint, injections);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+        tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,173 @@
+//! Drill and Diagnosis: what players see and create in the lab namespace.
+//!
+//! Neither type may hold the truth. The drawn culprit and the seed live in a Secret in the
+//! control namespace (see `drill::truth`); a replay seed is therefore named by a Secret too,
+//! because the scenario files are public and a seed in the spec would give the answer away.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::{CustomResource, KubeSchema};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// One played round of a scenario.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "firedrill.dev",
+    version = "v1alpha1",
+    kind = "Drill",
+    namespaced,
+    status = "DrillStatus",
+    shortname = "dr",
+    category = "firedrill",
+    doc = "A played round of a scenario: the operator draws a culprit, injects its faults into the lab, and judges Diagnoses.",
+    printcolumn(name = "Scenario", type_ = "string", json_path = ".spec.scenario"),
+    printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
+    printcolumn(name = "Elapsed", type_ = "string", json_path = ".status.elapsed"),
+    printcolumn(name = "Remaining", type_ = "string", json_path = ".status.remaining"),
+    printcolumn(name = "Solved By", type_ = "string", json_path = ".status.winner"),
+    printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
+)]
+#[x_kube(validation = Rule::new("self == oldSelf").message("a Drill's spec is immutable; delete it and create a new one"))]
+#[x_kube(validation = Rule::new("(self.mode == 'AllTeamsPlay') == (size(self.teams) > 0)").message("teams are required for mode AllTeamsPlay and not allowed for FirstCorrectWins"))]
+#[serde(rename_all = "camelCase")]
+pub struct DrillSpec {
+    /// Name of a Scenario object in the operator's control namespace.
+    #[x_kube(validation = Rule::new("size(self) > 0").message("spec.scenario must name a scenario"))]
+    pub scenario: String,
+    /// Overrides the scenario's time limit (60..=7200 seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self >= 60 && self <= 7200").message("timeLimitSeconds must be between 60 and 7200"))]
+    pub time_limit_seconds: Option<u32>,
+    #[serde(default)]
+    pub mode: DrillMode,
+    /// The teams for `AllTeamsPlay`.
+    #[serde(default)]
+    pub teams: Vec<String>,
+    /// Name of a Secret in the control namespace whose `seed` key replays a past draw.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed_secret: Option<String>,
+}
+
+/// How the round is won.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DrillMode {
+    #[default]
+    FirstCorrectWins,
+    AllTeamsPlay,
+}
+
+/// The player-safe view of the round: never the culprit, never the seed.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DrillStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub briefing: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_at: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ends_at: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Time>,
+    /// `12m30s`, refreshed while the drill runs (for `kubectl get drills`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<String>,
+    #[serde(default)]
+    pub diagnoses: Vec<JudgedDiagnosis>,
+    #[serde(default)]
+    pub leaderboard: Vec<Standing>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub winner: Option<String>,
+    #[serde(default)]
+    pub conditions: Vec<Condition>,
+}
+
+/// A diagnosis as judged, in submission order.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct JudgedDiagnosis {
+    /// The Diagnosis object's name.
+    pub name: String,
+    pub player: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    pub service: String,
+    pub fault_class: String,
+    pub verdict: String,
+    pub at: Time,
+}
+
+/// One contestant's standing.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Standing {
+    pub contestant: String,
+    pub score: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_verdict: Option<String>,
+}
+
+/// A player's (or team's) answer. Immutable once created.
+#[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[kube(
+    group = "firedrill.dev",
+    version = "v1alpha1",
+    kind = "Diagnosis",
+    plural = "diagnoses",
+    namespaced,
+    status = "DiagnosisStatus",
+    shortname = "dx",
+    category = "firedrill",
+    doc = "A player's answer to a Drill: the service at fault and the fault class.",
+    printcolumn(name = "Drill", type_ = "string", json_path = ".spec.drill"),
+    printcolumn(name = "Player", type_ = "string", json_path = ".spec.player"),
+    printcolumn(name = "Service", type_ = "string", json_path = ".spec.service"),
+    printcolumn(name = "Class", type_ = "string", json_path = ".spec.faultClass"),
+    printcolumn(name = "Verdict", type_ = "string", json_path = ".status.verdict"),
+    printcolumn(name = "Score", type_ = "integer", json_path = ".status.score")
+)]
+#[x_kube(validation = Rule::new("self == oldSelf").message("a Diagnosis is immutable once created; create a new one"))]
+#[serde(rename_all = "camelCase")]
+pub struct DiagnosisSpec {
+    /// The Drill's name, in the same namespace.
+    #[x_kube(validation = Rule::new("size(self) > 0").message("spec.drill must name a drill"))]
+    pub drill: String,
+    #[x_kube(validation = Rule::new("size(self) > 0").message("spec.player must not be empty"))]
+    pub player: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<String>,
+    #[x_kube(validation = Rule::new("size(self) > 0").message("spec.service must not be empty"))]
+    pub service: String,
+    #[schemars(schema_with = "fault_class_schema")]
+    pub fault_class: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("size(self) <= 2000").message("note is limited to 2000 characters"))]
+    pub note: Option<String>,
+}
+
+/// The judgement.
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DiagnosisStatus {
+    /// correct, partial, wrong, or refused (with `message`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub judged_at: Option<Time>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+fn fault_class_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let classes: Vec<&str> = firedrill_drill::FaultClass::ALL.iter().map(|c| c.as_str()).collect();
+    schemars::json_schema!({ "type": "string", "enum": classes })
+}

@@ -1,0 +1,10 @@
+//! Integration tests against a real kube-apiserver and etcd (see tests/support). One test
+//! binary so the control plane starts once; every test gets its own namespaces and operator.
+//! Needs `tools/kube/ensure.sh` to have built the binaries.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod crds;
+mod injection;
+mod players;

@@ -1,0 +1,5 @@
+//! Test support: a real kube-apiserver + etcd ([`cluster`]) and per-test labs on it ([`lab`]).
+#![allow(dead_code)]
+
+pub mod cluster;
+pub mod lab;
