@@ -84,7 +84,8 @@ fn a_drill_runs_end_to_end_through_the_background_lab() {
     let up = run(cwd, &["lab", "up", "--rate", "20"]);
     assert!(up.status.success(), "lab up: {}", String::from_utf8_lossy(&up.stderr));
     let lab = json(&run(cwd, &["lab", "status", "--json"]));
-    let addrs: Vec<String> = lab["instances"].as_array().unwrap().iter().map(|i| i["addr"].as_str().unwrap().to_string()).collect();
+    let addrs: Vec<String> =
+        lab["instances"].as_array().unwrap().iter().map(|i| i["addr"].as_str().unwrap().to_string()).collect();
     assert!(addrs.len() >= 6, "every service runs: {lab}");
 
     // Seed 3 draws the `inventory-warehouse-timeout` culprit of timeout-too-short.
@@ -102,7 +103,8 @@ fn a_drill_runs_end_to_end_through_the_background_lab() {
     assert!(stdout(&wrong).contains("WRONG"), "{}", stdout(&wrong));
     let partial = run(cwd, &["diagnose", "--service", "inventory", "--fault", "latency", "--player", "ada"]);
     assert!(stdout(&partial).contains("PARTIAL"), "{}", stdout(&partial));
-    let right = run(cwd, &["diagnose", "--service", "inventory", "--fault", "timeout-misconfiguration", "--player", "ada"]);
+    let right =
+        run(cwd, &["diagnose", "--service", "inventory", "--fault", "timeout-misconfiguration", "--player", "ada"]);
     assert!(stdout(&right).contains("CORRECT"), "{}", stdout(&right));
 
     let debrief = eventually(Duration::from_secs(20), || {

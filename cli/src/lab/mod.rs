@@ -80,6 +80,10 @@ pub enum LabError {
 
 const READY_WITHIN: Duration = Duration::from_secs(20);
 
+/// Each service gets one worker thread, as a pod with a one-CPU limit would: CPU faults then
+/// queue requests instead of borrowing the machine's other core.
+const SERVICE_ENV: &[(&str, &str)] = &[("TOKIO_WORKER_THREADS", "1")];
+
 // === impl Lab ===
 
 impl Lab {
@@ -149,7 +153,8 @@ impl Lab {
         let label = format!("{}-{replica}", spec.name);
         let log = self.dir.join("logs").join(format!("{label}.log"));
         let mut process =
-            Process::spawn(&label, &Self::binary(opts, spec.name)?, &args, log.clone(), Some(&self.token)).await?;
+            Process::spawn(&label, &Self::binary(opts, spec.name)?, &args, SERVICE_ENV, log.clone(), Some(&self.token))
+                .await?;
         process.wait_ready(&self.http, &format!("http://{addr}/readyz"), READY_WITHIN).await?;
         self.processes.push(process);
         self.instances.push(Instance { service: spec.name.to_string(), replica, addr, admin, log });
@@ -168,7 +173,7 @@ impl Lab {
             self.loadgen.to_string(),
         ];
         let log = self.dir.join("logs").join("loadgen.log");
-        let mut process = Process::spawn("loadgen", &Self::binary(opts, "loadgen")?, &args, log, None).await?;
+        let mut process = Process::spawn("loadgen", &Self::binary(opts, "loadgen")?, &args, &[], log, None).await?;
         process.wait_ready(&self.http, &format!("http://{}/readyz", self.loadgen), READY_WITHIN).await?;
         self.processes.push(process);
         Ok(())
@@ -192,7 +197,7 @@ impl Lab {
         std::fs::write(dir.join("prometheus.yml"), prometheus::config(&jobs)).map_err(io("writing prometheus.yml"))?;
         let addr = free_addr().map_err(io("finding a free port"))?;
         let log = self.dir.join("logs").join("prometheus.log");
-        let mut process = Process::spawn("prometheus", binary, &prometheus::args(&dir, addr), log, None).await?;
+        let mut process = Process::spawn("prometheus", binary, &prometheus::args(&dir, addr), &[], log, None).await?;
         process.wait_ready(&self.http, &format!("http://{addr}/-/ready"), Duration::from_secs(30)).await?;
         self.processes.push(process);
         self.prometheus = Some(addr);

@@ -45,6 +45,7 @@ impl Process {
         name: &str,
         program: &Path,
         args: &[String],
+        env: &[(&str, &str)],
         log: PathBuf,
         stdin_secret: Option<&str>,
     ) -> Result<Process, SpawnError> {
@@ -54,6 +55,7 @@ impl Process {
             file.try_clone().map_err(|source| SpawnError::Log { path: log.display().to_string(), source })?;
         let mut cmd = Command::new(program);
         cmd.args(args)
+            .envs(env.iter().copied())
             .stdout(file)
             .stderr(err_file)
             .stdin(if stdin_secret.is_some() { Stdio::piped() } else { Stdio::null() })
