@@ -8,6 +8,7 @@
 
 pub mod context;
 pub mod crd;
+pub mod drill;
 pub mod endpoint;
 pub mod error;
 pub mod injection;
@@ -22,3 +23,10 @@ pub const LAB_LABEL: &str = "firedrill.dev/lab";
 pub const INJECTABLE_LABEL: &str = "firedrill.dev/injectable";
 /// The server-side-apply field manager for everything the operator writes.
 pub const FIELD_MANAGER: &str = "firedrill-operator";
+
+/// Runs every controller until `shutdown` resolves.
+pub async fn run(ctx: std::sync::Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + 'static) {
+    use futures::FutureExt;
+    let shutdown = shutdown.shared();
+    tokio::join!(injection::run(ctx.clone(), shutdown.clone()), drill::run(ctx, shutdown));
+}

@@ -70,8 +70,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let ctx = Context::new(client, config, metrics.clone());
     tracing::info!(metrics = %args.metrics_addr, namespace = %ctx.config.control_namespace, "operator starting");
     let endpoint = firedrill_operator::endpoint::serve(listener, metrics, shutdown_signal());
-    let injections = firedrill_operator::injection::run(ctx, shutdown_signal());
-    tokio::join!(endpoint, injections);
+    tokio::join!(endpoint, firedrill_operator::run(ctx, shutdown_signal()));
     Ok(())
 }
 

@@ -11,6 +11,8 @@ pub mod reconcile;
 pub mod select;
 mod status;
 
+pub use status::condition as status_condition;
+
 use std::sync::Arc;
 use std::time::Duration;
 

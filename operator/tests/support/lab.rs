@@ -43,6 +43,9 @@ pub struct Lab {
 impl Lab {
     /// A fresh lab; `opted_in` labels the lab namespace `firedrill.dev/lab=true`.
     pub async fn new(opted_in: bool) -> Lab {
+        // RUST_LOG=firedrill_operator=debug shows the operator's logs in failing tests.
+        let filter = tracing_subscriber::EnvFilter::from_default_env();
+        let _ = tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().try_init();
         let n = NEXT_LAB.fetch_add(1, Ordering::SeqCst);
         assert!(n <= MAX_LABS, "more than {MAX_LABS} labs in one test binary; raise MAX_LABS");
         let plane = control_plane();
@@ -75,7 +78,7 @@ impl Lab {
         };
         let ctx = Context::new(client, config, self.metrics.clone());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(firedrill_operator::injection::run(ctx, async move {
+        let task = tokio::spawn(firedrill_operator::run(ctx, async move {
             let _ = stopped.await;
         }));
         self.operator = Some((task, stop));

@@ -1,0 +1,104 @@
+//! From the drawn culprit to FaultInjections in the control namespace, one per service (or
+//! per replica when replicas differ). Applied with server-side apply under fixed names, so a
+//! restarted operator re-applies the same objects: no double injection.
+
+use std::collections::BTreeMap;
+
+use firedrill_fault::Fault;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kube::{Api, ResourceExt};
+use serde_json::json;
+
+use super::truth::DRILL_UID_LABEL;
+use crate::context::Context;
+use crate::crd::{Drill, FaultInjection, InjectionPhase};
+use crate::error::Result;
+
+/// Pod label naming the service (the Kubernetes recommended label).
+pub const SERVICE_LABEL: &str = "app.kubernetes.io/name";
+/// Pod label with the replica index, for culprits that hit one replica of several.
+pub const REPLICA_LABEL: &str = "firedrill.dev/replica";
+/// Lease of drill faults: a dead operator leaves a healthy lab within this.
+const LEASE_SECONDS: u32 = 30;
+
+/// One FaultInjection to create: name suffix, pod labels, faults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub suffix: String,
+    pub labels: BTreeMap<String, String>,
+    pub faults: Vec<Fault>,
+}
+
+/// Groups the draw's per-replica fault sets: one object per service when every replica
+/// carries the same faults, else one per replica.
+pub fn plan(draw: &firedrill_drill::Draw) -> Vec<Planned> {
+    let mut by_service: BTreeMap<String, BTreeMap<u32, Vec<Fault>>> = BTreeMap::new();
+    for ((service, replica), faults) in draw.fault_sets() {
+        by_service.entry(service).or_default().insert(replica, faults);
+    }
+    let mut planned = Vec::new();
+    for (service, replicas) in by_service {
+        let count = draw.replicas.get(&service).copied().unwrap_or(1) as usize;
+        let first = replicas.values().next().cloned().unwrap_or_default();
+        let labels = BTreeMap::from([(SERVICE_LABEL.to_string(), service.clone())]);
+        if replicas.len() == count && replicas.values().all(|f| *f == first) {
+            planned.push(Planned { suffix: service, labels, faults: first });
+            continue;
+        }
+        for (replica, faults) in replicas {
+            let mut labels = labels.clone();
+            labels.insert(REPLICA_LABEL.into(), replica.to_string());
+            planned.push(Planned { suffix: format!("{service}-{replica}"), labels, faults });
+        }
+    }
+    planned
+}
+
+fn api(ctx: &Context) -> Api<FaultInjection> {
+    Api::namespaced(ctx.client.clone(), &ctx.config.control_namespace)
+}
+
+fn name(drill: &Drill, suffix: &str) -> String {
+    let uid = drill.uid().unwrap_or_default();
+    format!("drill-{}-{suffix}", &uid[..uid.len().min(8)])
+}
+
+/// Applies the planned FaultInjections for `drill` (idempotent).
+pub async fn apply(ctx: &Context, drill: &Drill, planned: &[Planned]) -> Result<()> {
+    let params = PatchParams::apply(crate::FIELD_MANAGER).force();
+    for p in planned {
+        let name = name(drill, &p.suffix);
+        let fi = json!({
+            "apiVersion": "firedrill.dev/v1alpha1", "kind": "FaultInjection",
+            "metadata": { "name": name, "labels": { DRILL_UID_LABEL: drill.uid() } },
+            "spec": {
+                "selector": { "namespace": drill.namespace(), "matchLabels": p.labels, "mode": "All" },
+                "faults": p.faults,
+                "leaseSeconds": LEASE_SECONDS,
+            }
+        });
+        api(ctx).patch(&name, &params, &Patch::Apply(&fi)).await?;
+    }
+    Ok(())
+}
+
+/// The drill's FaultInjections as they are now.
+pub async fn current(ctx: &Context, drill: &Drill) -> Result<Vec<FaultInjection>> {
+    let selector = format!("{DRILL_UID_LABEL}={}", drill.uid().unwrap_or_default());
+    Ok(api(ctx).list(&ListParams::default().labels(&selector)).await?.items)
+}
+
+/// True when every planned object exists and reports every selected pod injected.
+pub fn all_active(current: &[FaultInjection], planned: usize) -> bool {
+    let active = current.iter().filter(|fi| fi.status.as_ref().and_then(|s| s.phase) == Some(InjectionPhase::Active));
+    planned > 0 && current.len() == planned && active.count() == planned
+}
+
+/// Deletes the drill's FaultInjections (their finalizers revert the pods); true once none is left.
+pub async fn remove(ctx: &Context, drill: &Drill) -> Result<bool> {
+    let left = current(ctx, drill).await?;
+    for fi in left.iter().filter(|fi| fi.metadata.deletion_timestamp.is_none()) {
+        api(ctx).delete(&fi.name_any(), &DeleteParams::default()).await?;
+    }
+    Ok(left.is_empty())
+}

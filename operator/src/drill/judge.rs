@@ -1,0 +1,82 @@
+//! Judging Diagnoses with the drill engine, once each, in creation order; then mirroring the
+//! judgement into each Diagnosis's status (idempotent, so a crash between the two steps only
+//! delays the mirror).
+
+use firedrill_drill::{FaultClass, Submission, Timestamp};
+use kube::api::{Patch, PatchParams};
+use kube::{Api, ResourceExt};
+use serde_json::json;
+
+use super::truth::{Judged, Truth};
+use crate::context::Context;
+use crate::crd::Diagnosis;
+use crate::error::Result;
+
+/// Judges every Diagnosis not judged yet; returns whether the truth changed.
+pub fn judge_pending(truth: &mut Truth, diagnoses: &[Diagnosis], now: Timestamp) -> bool {
+    let mut pending: Vec<&Diagnosis> = diagnoses.iter().filter(|d| !truth.judged.contains_key(&d.name_any())).collect();
+    pending.sort_by_key(|d| (d.metadata.creation_timestamp.as_ref().map(|t| t.0), d.name_any()));
+    for d in &pending {
+        let judged = judge_one(truth, d, now);
+        truth.judged.insert(d.name_any(), judged);
+    }
+    !pending.is_empty()
+}
+
+fn judge_one(truth: &mut Truth, d: &Diagnosis, now: Timestamp) -> Judged {
+    let spec = &d.spec;
+    let mut judged = Judged {
+        player: spec.player.clone(),
+        team: spec.team.clone(),
+        service: spec.service.clone(),
+        fault_class: spec.fault_class.clone(),
+        verdict: "refused".into(),
+        message: None,
+        at_ms: now.as_millis(),
+        score: 0,
+    };
+    let class: FaultClass = match spec.fault_class.parse() {
+        Ok(c) => c,
+        Err(e) => {
+            judged.message = Some(format!("{e}"));
+            return judged;
+        }
+    };
+    let submission = Submission {
+        player: spec.player.clone(),
+        team: spec.team.clone(),
+        service: spec.service.clone(),
+        fault_class: class,
+        note: spec.note.clone(),
+    };
+    let contestant = spec.team.clone().unwrap_or_else(|| spec.player.clone());
+    match truth.drill.diagnose(now, submission) {
+        Ok(verdict) => {
+            judged.verdict = verdict.as_str().into();
+            let results = truth.drill.results();
+            judged.score = results.iter().find(|r| r.contestant == contestant).map_or(0, |r| r.score);
+        }
+        Err(e) => judged.message = Some(e.to_string()),
+    }
+    judged
+}
+
+/// Writes the verdict into every judged Diagnosis whose status does not show it yet.
+pub async fn mirror(ctx: &Context, diagnoses: &[Diagnosis], truth: &Truth) -> Result<()> {
+    let params = PatchParams::apply(crate::FIELD_MANAGER).force();
+    for d in diagnoses.iter().filter(|d| d.status.as_ref().and_then(|s| s.verdict.as_ref()).is_none()) {
+        let Some(j) = truth.judged.get(&d.name_any()) else { continue };
+        let status = json!({
+            "apiVersion": "firedrill.dev/v1alpha1", "kind": "Diagnosis",
+            "status": {
+                "verdict": j.verdict,
+                "judgedAt": super::view::time(j.at_ms),
+                "score": j.score,
+                "message": j.message,
+            }
+        });
+        let api: Api<Diagnosis> = Api::namespaced(ctx.client.clone(), &d.namespace().unwrap_or_default());
+        api.patch_status(&d.name_any(), &params, &Patch::Apply(&status)).await?;
+    }
+    Ok(())
+}

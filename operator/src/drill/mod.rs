@@ -1,0 +1,132 @@
+//! The Drill controller: plays one round of a scenario with the drill engine.
+//!
+//! On the first reconcile it draws a culprit and stores the engine's record in a Secret in the
+//! control namespace (the truth); it then creates FaultInjections for the draw, starts the
+//! clock once every one is active, judges Diagnoses, and removes the faults when the drill is
+//! solved or out of time. Every step reads its state back from the API server, so a restarted
+//! operator continues where the last one stopped.
+
+pub mod faults;
+pub mod judge;
+pub mod truth;
+pub mod view;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use firedrill_drill::{Phase, Timestamp};
+use futures::StreamExt;
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::finalizer::{Event as Finalizer, finalizer};
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::watcher;
+use kube::{Api, ResourceExt};
+
+use crate::context::Context;
+use crate::crd::{Diagnosis, Drill};
+use crate::error::{Error, Result};
+
+mod start;
+
+pub const FINALIZER: &str = "firedrill.dev/drill";
+const CONTROLLER: &str = "drill";
+
+pub fn now() -> Timestamp {
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
+    Timestamp::from_millis(ms as u64)
+}
+
+pub async fn reconcile(drill: Arc<Drill>, ctx: Arc<Context>) -> Result<Action> {
+    let _timer = ctx.metrics.reconcile(CONTROLLER);
+    let api: Api<Drill> = Api::namespaced(ctx.client.clone(), &drill.namespace().unwrap_or_default());
+    finalizer(&api, FINALIZER, drill, |event| async {
+        match event {
+            Finalizer::Apply(drill) => apply(drill, &ctx).await,
+            Finalizer::Cleanup(drill) => cleanup(drill, &ctx).await,
+        }
+    })
+    .await
+    .map_err(|e| Error::Finalizer(Box::new(e)))
+}
+
+async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
+    let now = now();
+    let (mut truth, version) = match truth::load(ctx, &drill).await? {
+        Some(found) => found,
+        None => match start::start(ctx, &drill, now).await? {
+            Ok(started) => started,
+            Err(refusal) => return start::refuse(ctx, &drill, refusal).await,
+        },
+    };
+    let before = (truth.drill.phase(), truth.judged.len());
+    let planned = faults::plan(truth.drill.draw());
+    match truth.drill.phase() {
+        Phase::WarmUp => {
+            faults::apply(ctx, &drill, &planned).await?;
+            if faults::all_active(&faults::current(ctx, &drill).await?, planned.len()) {
+                truth.drill.activate(now).map_err(drill_error)?;
+            }
+        }
+        Phase::Active => faults::apply(ctx, &drill, &planned).await?,
+        Phase::Solved | Phase::Expired if faults::remove(ctx, &drill).await? => {
+            truth.drill.revert(now).map_err(drill_error)?
+        }
+        _ => {}
+    }
+    let diagnoses = diagnoses_of(ctx, &drill).await?;
+    judge::judge_pending(&mut truth, &diagnoses, now);
+    truth.drill.tick(now).map_err(drill_error)?;
+    if before != (truth.drill.phase(), truth.judged.len()) {
+        truth::save(ctx, &drill, &truth, &version).await?;
+    }
+    judge::mirror(ctx, &diagnoses, &truth).await?;
+    view::write(ctx, &drill, &view::status(&drill, &truth, now, Vec::new())).await?;
+    Ok(match truth.drill.phase() {
+        Phase::Active => Action::requeue(Duration::from_secs(5)),
+        Phase::Reverted | Phase::Debriefed => Action::await_change(),
+        _ => Action::requeue(Duration::from_secs(1)),
+    })
+}
+
+/// Deletes the drill's FaultInjections (their finalizers revert the pods), then the truth.
+async fn cleanup(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
+    if !faults::remove(ctx, &drill).await? {
+        return Err(Error::Drill("waiting for the drill's FaultInjections to revert".into()));
+    }
+    truth::delete(ctx, &drill).await?;
+    Ok(Action::await_change())
+}
+
+async fn diagnoses_of(ctx: &Context, drill: &Drill) -> Result<Vec<Diagnosis>> {
+    let api: Api<Diagnosis> = Api::namespaced(ctx.client.clone(), &drill.namespace().unwrap_or_default());
+    let all = api.list(&Default::default()).await?.items;
+    Ok(all.into_iter().filter(|d| d.spec.drill == drill.name_any()).collect())
+}
+
+fn drill_error(e: firedrill_drill::DrillError) -> Error {
+    Error::Drill(e.to_string())
+}
+
+pub fn error_policy(drill: Arc<Drill>, error: &Error, ctx: Arc<Context>) -> Action {
+    tracing::warn!(name = %drill.name_any(), %error, "drill reconcile failed");
+    ctx.metrics.failure(CONTROLLER, error.metric_label());
+    Action::requeue(Duration::from_secs(1))
+}
+
+/// Runs the controller until `shutdown` resolves. Diagnoses wake the Drill they name.
+pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
+    let drills = Api::<Drill>::all(ctx.client.clone());
+    let diagnoses = Api::<Diagnosis>::all(ctx.client.clone());
+    Controller::new(drills, watcher::Config::default())
+        .watches(diagnoses, watcher::Config::default(), |d| {
+            d.namespace().map(|ns| ObjectRef::<Drill>::new(&d.spec.drill).within(&ns))
+        })
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|result| async move {
+            if let Err(e) = result {
+                tracing::debug!(error = %e, "drill reconcile error");
+            }
+        })
+        .await;
+}

@@ -1,0 +1,78 @@
+//! The player-safe Drill status, built from the engine's `status(now)` (which has no culprit
+//! and no seed by construction) and the judged Diagnoses.
+
+use std::time::Duration;
+
+use firedrill_drill::Timestamp;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use kube::api::{Patch, PatchParams};
+use kube::{Api, ResourceExt};
+use serde_json::json;
+
+use super::truth::Truth;
+use crate::context::Context;
+use crate::crd::{Drill, DrillStatus, JudgedDiagnosis, Standing};
+use crate::error::Result;
+
+pub fn time(ms: u64) -> Time {
+    Time(k8s_openapi::jiff::Timestamp::from_millisecond(ms as i64).unwrap_or_default())
+}
+
+/// `12m30s`, to the second.
+fn human(ms: u64) -> String {
+    humantime::format_duration(Duration::from_secs(ms / 1000)).to_string().replace(' ', "")
+}
+
+/// The status players see at `now`.
+pub fn status(drill: &Drill, truth: &Truth, now: Timestamp, conditions: Vec<Condition>) -> DrillStatus {
+    let engine = &truth.drill;
+    let view = engine.status(now);
+    let running = engine.injected_at().is_some() && engine.ending().is_none();
+    let mut diagnoses: Vec<JudgedDiagnosis> = truth
+        .judged
+        .iter()
+        .map(|(name, j)| JudgedDiagnosis {
+            name: name.clone(),
+            player: j.player.clone(),
+            team: j.team.clone(),
+            service: j.service.clone(),
+            fault_class: j.fault_class.clone(),
+            verdict: j.verdict.clone(),
+            at: time(j.at_ms),
+        })
+        .collect();
+    diagnoses.sort_by_key(|d| d.at.0);
+    let leaderboard = engine
+        .results()
+        .into_iter()
+        .map(|r| Standing {
+            contestant: r.contestant,
+            score: r.score,
+            best_verdict: r.best_verdict.map(|v| v.as_str().into()),
+        })
+        .collect();
+    DrillStatus {
+        phase: serde_json::to_value(view.phase).ok().and_then(|v| v.as_str().map(str::to_string)),
+        title: Some(view.title),
+        briefing: Some(view.briefing),
+        created_at: drill.metadata.creation_timestamp.clone(),
+        active_at: engine.injected_at().map(|t| time(t.as_millis())),
+        ends_at: engine.deadline().map(|t| time(t.as_millis())),
+        finished_at: engine.ending().map(|(_, t)| time(t.as_millis())),
+        elapsed: engine.injected_at().map(|_| human(view.elapsed_ms)),
+        remaining: running.then(|| human(view.remaining_ms)),
+        diagnoses,
+        leaderboard,
+        winner: view.winner,
+        conditions,
+    }
+}
+
+/// Writes the status with server-side apply.
+pub async fn write(ctx: &Context, drill: &Drill, status: &DrillStatus) -> Result<()> {
+    let patch = json!({ "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill", "status": status });
+    let api: Api<Drill> = Api::namespaced(ctx.client.clone(), &drill.namespace().unwrap_or_default());
+    let params = PatchParams::apply(crate::FIELD_MANAGER).force();
+    api.patch_status(&drill.name_any(), &params, &Patch::Apply(&patch)).await?;
+    Ok(())
+}

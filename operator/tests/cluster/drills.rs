@@ -1,0 +1,114 @@
+//! A whole drill with kubectl-level objects only: the admin installs a Scenario and creates a
+//! Drill, players (impersonated) read it and create Diagnoses, the operator injects the drawn
+//! culprit into real services, judges, names the winner and reverts, surviving a restart.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use firedrill_operator::crd::{Diagnosis, Drill};
+use firedrill_runtime::Running;
+use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
+use kube::api::PostParams;
+use serde_json::json;
+
+use crate::support::lab::{Lab, apply, eventually, service};
+
+const SERVICES: [&str; 6] = ["api", "inventory", "warehouse", "pricing", "checkout", "payments"];
+const WAIT: Duration = Duration::from_secs(30);
+
+fn faults_of(svc: &Running) -> usize {
+    svc.agent.snapshot().set.as_ref().map_or(0, |s| s.faults.len())
+}
+
+async fn install_scenario(lab: &Lab, name: &str) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/{name}.yaml"));
+    let source = std::fs::read_to_string(path).unwrap();
+    let obj = json!({
+        "apiVersion": "firedrill.dev/v1alpha1", "kind": "Scenario",
+        "metadata": { "name": name, "namespace": lab.control },
+        "spec": { "file": format!("{name}.yaml"), "source": source }
+    });
+    apply(&lab.admin, &serde_yaml::to_string(&obj).unwrap()).await;
+}
+
+async fn diagnose(player: &kube::Client, ns: &str, name: &str, service: &str, class: &str) {
+    let d: Diagnosis = serde_json::from_value(json!({
+        "apiVersion": "firedrill.dev/v1alpha1", "kind": "Diagnosis",
+        "metadata": { "name": name },
+        "spec": { "drill": "game-day", "player": "alice", "service": service, "faultClass": class }
+    }))
+    .unwrap();
+    Api::<Diagnosis>::namespaced(player.clone(), ns)
+        .create(&PostParams::default(), &d)
+        .await
+        .expect("players create diagnoses");
+}
+
+async fn verdict(player: &kube::Client, ns: &str, name: &str) -> String {
+    let api = Api::<Diagnosis>::namespaced(player.clone(), ns);
+    eventually(&format!("verdict for {name}"), WAIT, || async { api.get(name).await.ok()?.status?.verdict }).await
+}
+
+#[tokio::test]
+async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
+    let mut lab = Lab::new(true).await;
+    install_scenario(&lab, "slow-shared-downstream").await;
+    let mut services = BTreeMap::new();
+    for name in SERVICES {
+        let svc = service(name).await;
+        let labels = [("app.kubernetes.io/name", name), ("firedrill.dev/injectable", "true")];
+        lab.pod(&format!("{name}-0"), &labels, svc.admin_addr.port()).await;
+        services.insert(name, svc);
+    }
+    lab.start_operator().await;
+    let drill: Drill = serde_json::from_value(json!({
+        "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
+        "metadata": { "name": "game-day" },
+        "spec": { "scenario": "slow-shared-downstream", "timeLimitSeconds": 600 }
+    }))
+    .unwrap();
+    Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns).create(&PostParams::default(), &drill).await.unwrap();
+
+    let player = lab.player().await;
+    let drills = Api::<Drill>::namespaced(player.clone(), &lab.ns);
+    let active = eventually("the drill goes active", WAIT, || async {
+        let d = drills.get("game-day").await.ok()?;
+        (d.status.as_ref()?.phase.as_deref() == Some("active")).then_some(d)
+    })
+    .await;
+    assert_eq!(faults_of(&services["warehouse"]), 1, "the culprit's service carries its fault");
+    assert_eq!(faults_of(&services["pricing"]), 1, "the observability gap is applied too");
+    assert_eq!(faults_of(&services["checkout"]), 0);
+    let seen = serde_json::to_string(&active).unwrap();
+    for secret in ["warehouse-query-latency", "warehouse-cpu", "\"seed\"", "story", "culprit"] {
+        assert!(!seen.contains(secret), "the player-visible Drill contains {secret}: {seen}");
+    }
+
+    // The admin (not a player) reads the truth to know the right answer.
+    let uid = active.metadata.uid.clone().unwrap();
+    let secrets = Api::<Secret>::namespaced(lab.admin.clone(), &lab.control);
+    let stored = secrets.get(&format!("drill-truth-{uid}")).await.unwrap();
+    let truth: serde_json::Value = serde_json::from_slice(&stored.data.unwrap()["truth.json"].0).unwrap();
+    let answer = truth["drill"]["draw"]["culprit"]["answer"]["faultClass"].as_str().unwrap().to_string();
+
+    diagnose(&player, &lab.ns, "alice-1", "inventory", "latency").await;
+    assert_eq!(verdict(&player, &lab.ns, "alice-1").await, "wrong");
+
+    lab.stop_operator().await;
+    lab.start_operator().await;
+    diagnose(&player, &lab.ns, "alice-2", "warehouse", &answer).await;
+    assert_eq!(verdict(&player, &lab.ns, "alice-2").await, "correct");
+
+    let done = eventually("solved, reverted, winner set", WAIT, || async {
+        let d = drills.get("game-day").await.ok()?;
+        (d.status.as_ref()?.phase.as_deref() == Some("reverted")).then_some(d)
+    })
+    .await;
+    let status = done.status.unwrap();
+    assert_eq!(status.winner.as_deref(), Some("alice"));
+    let judged: Vec<(&str, &str)> = status.diagnoses.iter().map(|d| (d.name.as_str(), d.verdict.as_str())).collect();
+    assert_eq!(judged, [("alice-1", "wrong"), ("alice-2", "correct")], "each diagnosis judged once across the restart");
+    assert_eq!(faults_of(&services["warehouse"]) + faults_of(&services["pricing"]), 0, "faults reverted at the end");
+    lab.stop_operator().await;
+}
