@@ -98,7 +98,7 @@ async fn phases(
     let signals: Vec<&Signal> = scenario.signals_for(culprit).collect();
     progress.wait(&format!("{} / {}: baseline traffic", scenario.name, culprit.id), opts.warm_up).await;
     for s in &signals {
-        if let Some(v) = lab.query(s.query.text()).await?
+        if let Some(v) = lab.query(&s.query.text()).await?
             && s.holds(v)
         {
             report.failures.push(format!(
@@ -117,7 +117,7 @@ async fn phases(
         match seen.get(&s.name) {
             Some((at, v)) => report.notes.push(format!("`{}` held after {at:.0} s ({v:.4})", s.name)),
             None => {
-                let last = lab.query(s.query.text()).await?.map_or("no data".to_string(), |v| format!("{v:.4}"));
+                let last = lab.query(&s.query.text()).await?.map_or("no data".to_string(), |v| format!("{v:.4}"));
                 report.failures.push(format!(
                     "`{}` did not hold within {} s: {} {} {} (last value {last})",
                     s.name,
@@ -162,7 +162,7 @@ async fn watch_signals(
         }
         let pending: Vec<&&Signal> = signals.iter().filter(|s| !seen.contains_key(&s.name)).collect();
         for s in pending {
-            if let Some(v) = lab.query(s.query.text()).await?
+            if let Some(v) = lab.query(&s.query.text()).await?
                 && s.holds(v)
             {
                 seen.insert(s.name.clone(), (t, v));
@@ -183,7 +183,7 @@ async fn recovery(
     loop {
         let mut still = Vec::new();
         for s in signals {
-            if let Some(v) = lab.query(s.query.text()).await?
+            if let Some(v) = lab.query(&s.query.text()).await?
                 && s.holds(v)
             {
                 still.push(s.name.clone());

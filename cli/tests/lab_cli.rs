@@ -124,3 +124,38 @@ fn a_drill_runs_end_to_end_through_the_background_lab() {
     }
     assert!(!cwd.join(".firedrill").join("lab").exists(), "lab down leaves its files behind");
 }
+
+#[test]
+fn play_runs_a_whole_drill_from_a_piped_prompt() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(firedrill())
+        .current_dir(dir.path())
+        .env("FIREDRILL_BIN_DIR", bin_dir())
+        .env("FIREDRILL_SCENARIOS", catalog())
+        .env("NO_COLOR", "1")
+        .args(["play", "timeout-too-short", "--seed", "3", "--warm-up", "1", "--player", "bo"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("running firedrill play");
+    // The prompt reads lines as they come; the drill is active after the 1 s warm-up.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"classes\ndiagnose warehouse errors\ndiagnose inventory timeout-misconfiguration looked at client outcomes\n").unwrap();
+    let started = Instant::now();
+    let out = loop {
+        if let Some(_status) = child.try_wait().unwrap() {
+            break child.wait_with_output().unwrap();
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "play did not finish");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    drop(stdin);
+    let text = stdout(&out);
+    assert!(out.status.success(), "play failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("timeout-misconfiguration"), "the classes are listed: {text}");
+    assert!(text.contains("WRONG") && text.contains("CORRECT"), "{text}");
+    assert!(text.contains("# Debrief") && text.contains("inventory-warehouse-timeout"), "{text}");
+    assert!(text.contains("looked at client outcomes"), "the note reaches the debrief: {text}");
+}
