@@ -105,6 +105,10 @@ fn print_lab(status: &Value) {
         Some(p) => println!("Prometheus   http://{p}/graph"),
         None => println!("Prometheus   not installed (apt-get install prometheus)"),
     }
+    match status["jaeger"].as_str() {
+        Some(j) => println!("Jaeger       http://{j}/api/traces?service=api (query API)"),
+        None => println!("Jaeger       not built (tools/jaeger/ensure.sh)"),
+    }
     for i in status["instances"].as_array().into_iter().flatten() {
         let name = format!("{}[{}]", i["service"].as_str().unwrap_or("?"), i["replica"]);
         println!(

@@ -69,6 +69,7 @@ pub async fn supervise(catalog: PathBuf, bin_dir: PathBuf, rate: f64) -> anyhow:
         rate,
         mix: "product=8,checkout=2".into(),
         prometheus: true,
+        jaeger: true,
         otlp: None,
     };
     let lab = Lab::up(&opts).await.context("starting the lab")?;

@@ -182,6 +182,7 @@ fn lab_options(s: &firedrill_drill::Scenario, bin_dir: PathBuf, kind: &str) -> a
         rate: s.load.rate_rps,
         mix: catalog::mix_flag(s),
         prometheus: true,
+        jaeger: true,
         otlp: None,
     })
 }

@@ -54,6 +54,10 @@ fn print_where_to_look(lab: &Lab) {
     } else {
         println!("  Prometheus      not installed (apt-get install prometheus); use each service's /metrics");
     }
+    match lab.jaeger {
+        Some(j) => println!("  Jaeger          http://{j}/api/traces?service=api (query API)"),
+        None => println!("  Jaeger          not built (tools/jaeger/ensure.sh); no traces"),
+    }
     for i in &lab.instances {
         println!("  {:<15} http://{}/metrics", format!("{}[{}]", i.service, i.replica), i.addr);
     }

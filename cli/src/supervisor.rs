@@ -146,6 +146,7 @@ impl Supervisor {
                     "instances": lab.instances,
                     "loadgen": lab.loadgen,
                     "prometheus": lab.prometheus,
+                    "jaeger": lab.jaeger,
                     "logs": lab.logs(),
                     "drillPhase": phase,
                 }),

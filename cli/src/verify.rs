@@ -60,6 +60,7 @@ pub async fn run_case(
         rate: scenario.load.rate_rps,
         mix: crate::catalog::mix_flag(scenario),
         prometheus: true,
+        jaeger: true,
         otlp: None,
     };
     match Lab::up(&lab_opts).await {
@@ -68,6 +69,8 @@ pub async fn run_case(
                 report.failures.push(
                     "Prometheus is not installed (apt-get install prometheus, or set FIREDRILL_PROMETHEUS)".into(),
                 );
+            } else if scenario.signals_for(culprit).any(|s| !lab.has_backend(&s.query)) {
+                report.failures.push("Jaeger is not built (tools/jaeger/ensure.sh, or set FIREDRILL_JAEGER)".into());
             } else if let Err(e) = phases(opts, scenario, culprit, draw, &mut lab, &mut report, progress).await {
                 report.failures.push(format!("lab error: {e}"));
             }
@@ -98,7 +101,7 @@ async fn phases(
     let signals: Vec<&Signal> = scenario.signals_for(culprit).collect();
     progress.wait(&format!("{} / {}: baseline traffic", scenario.name, culprit.id), opts.warm_up).await;
     for s in &signals {
-        if let Some(v) = lab.query(&s.query.text()).await?
+        if let Some(v) = lab.query(&s.query).await?
             && s.holds(v)
         {
             report.failures.push(format!(
@@ -117,7 +120,7 @@ async fn phases(
         match seen.get(&s.name) {
             Some((at, v)) => report.notes.push(format!("`{}` held after {at:.0} s ({v:.4})", s.name)),
             None => {
-                let last = lab.query(&s.query.text()).await?.map_or("no data".to_string(), |v| format!("{v:.4}"));
+                let last = lab.query(&s.query).await?.map_or("no data".to_string(), |v| format!("{v:.4}"));
                 report.failures.push(format!(
                     "`{}` did not hold within {} s: {} {} {} (last value {last})",
                     s.name,
@@ -162,7 +165,7 @@ async fn watch_signals(
         }
         let pending: Vec<&&Signal> = signals.iter().filter(|s| !seen.contains_key(&s.name)).collect();
         for s in pending {
-            if let Some(v) = lab.query(&s.query.text()).await?
+            if let Some(v) = lab.query(&s.query).await?
                 && s.holds(v)
             {
                 seen.insert(s.name.clone(), (t, v));
@@ -183,7 +186,7 @@ async fn recovery(
     loop {
         let mut still = Vec::new();
         for s in signals {
-            if let Some(v) = lab.query(&s.query.text()).await?
+            if let Some(v) = lab.query(&s.query).await?
                 && s.holds(v)
             {
                 still.push(s.name.clone());

@@ -1,10 +1,15 @@
 //! The local lab: every service (with its replicas), loadgen and, when installed, a real
-//! Prometheus, as processes on loopback. Fault sets reach the services through the same admin
+//! Prometheus and a real Jaeger, as processes on loopback. Fault sets reach the services through the same admin
 //! API the operator uses.
 
+pub mod jaeger;
 mod process;
 pub mod prometheus;
 mod topology;
+pub mod traces;
+
+#[cfg(test)]
+mod jaeger_tests;
 
 pub use process::{Process, SpawnError, free_addr};
 
@@ -13,6 +18,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use firedrill_drill::scenario::Query;
 use firedrill_fault::{Fault, FaultSet};
 use http::Method;
 use serde::Serialize;
@@ -34,7 +40,9 @@ pub struct LabOptions {
     pub mix: String,
     /// Start Prometheus if it is installed.
     pub prometheus: bool,
-    /// OTLP/HTTP base URL for traces and logs, if a collector runs.
+    /// Start Jaeger if it is built (tools/jaeger/ensure.sh); services then export to it.
+    pub jaeger: bool,
+    /// OTLP/HTTP base URL for traces and logs, if a collector runs (overrides Jaeger's).
     pub otlp: Option<String>,
 }
 
@@ -55,6 +63,8 @@ pub struct Lab {
     pub instances: Vec<Instance>,
     pub loadgen: SocketAddr,
     pub prometheus: Option<SocketAddr>,
+    /// Jaeger's query API, when Jaeger runs.
+    pub jaeger: Option<SocketAddr>,
     token: String,
     processes: Vec<Process>,
     http: Http,
@@ -96,11 +106,24 @@ impl Lab {
             instances: Vec::new(),
             loadgen: free_addr().map_err(|source| LabError::Io { what: "finding a free port".into(), source })?,
             prometheus: None,
+            jaeger: None,
             token: new_token()?,
             processes: Vec::new(),
             http: Http::default(),
             generation: 0,
         };
+        let mut opts = opts.clone();
+        if opts.jaeger
+            && let Some(binary) = jaeger::find()
+        {
+            // Started first so it is stopped last, after every span has been flushed to it.
+            let (process, addrs) =
+                jaeger::start(&binary, &lab.dir.join("jaeger"), lab.logs().join("jaeger.log"), &lab.http).await?;
+            lab.processes.push(process);
+            lab.jaeger = Some(addrs.query);
+            opts.otlp.get_or_insert_with(|| jaeger::otlp_url(&addrs));
+        }
+        let opts = &opts;
         for spec in topology::SERVICES {
             let replicas = opts.replicas.get(spec.name).copied().unwrap_or(1).max(1);
             for replica in 0..replicas {
@@ -243,11 +266,21 @@ impl Lab {
         Ok(())
     }
 
-    /// Evaluates PromQL on the lab's Prometheus (`None` without Prometheus or without data).
-    pub async fn query(&self, promql: &str) -> Result<Option<f64>, LabError> {
-        match self.prometheus {
-            Some(addr) => Ok(prometheus::query(&self.http, addr, promql).await?),
-            None => Ok(None),
+    /// Evaluates a signal's query on its backend: PromQL on Prometheus, trace measures on
+    /// Jaeger (`None` without that backend or without data).
+    pub async fn query(&self, query: &Query) -> Result<Option<f64>, LabError> {
+        match (query, self.prometheus, self.jaeger) {
+            (Query::Promql(promql), Some(addr), _) => Ok(prometheus::query(&self.http, addr, promql).await?),
+            (Query::Traces(q), _, Some(addr)) => Ok(jaeger::measure(&self.http, addr, q).await?),
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether the backend `query` needs is running.
+    pub fn has_backend(&self, query: &Query) -> bool {
+        match query {
+            Query::Promql(_) => self.prometheus.is_some(),
+            Query::Traces(_) => self.jaeger.is_some(),
         }
     }
 

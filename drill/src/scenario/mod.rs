@@ -9,6 +9,7 @@
 mod catalog;
 mod parse;
 mod path;
+mod traces;
 mod validate;
 mod yaml;
 
@@ -17,6 +18,7 @@ mod tests;
 
 pub use catalog::{Catalog, CatalogError};
 pub use parse::{ScenarioError, ScenarioErrors};
+pub use traces::{LOOKBACK_SECONDS, TraceMeasure, TraceQuery};
 
 use crate::taxonomy::FaultClass;
 use firedrill_fault::Fault;
@@ -172,14 +174,16 @@ pub struct Signal {
     pub within_seconds: u32,
 }
 
-/// A query, tagged by its backend. Only `promql` exists in v1alpha1; `logql` (Loki) and
-/// `trace` (Jaeger) variants can be added later without changing existing files.
+/// A query, tagged by its backend: `promql` (Prometheus) or `traces` (Jaeger). A `logql`
+/// (Loki) variant can be added later without changing existing files.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum Query {
     /// A PromQL expression evaluated as an instant query; it must return one sample (or none,
     /// which never satisfies the signal).
     Promql(String),
+    /// A measure computed from the traces Jaeger holds for one service.
+    Traces(TraceQuery),
 }
 
 /// How a query's value is compared with the threshold.
@@ -262,17 +266,19 @@ impl std::fmt::Display for Difficulty {
 // === impl Query ===
 
 impl Query {
-    /// The backend the query is for, as written in files (`promql`).
+    /// The backend the query is for, as written in files (`promql`, `traces`).
     pub fn backend(&self) -> &'static str {
         match self {
             Query::Promql(_) => "promql",
+            Query::Traces(_) => "traces",
         }
     }
 
-    /// The query text.
-    pub fn text(&self) -> &str {
+    /// The query text: the PromQL expression, or a trace query in one line.
+    pub fn text(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Query::Promql(q) => q,
+            Query::Promql(q) => std::borrow::Cow::Borrowed(q),
+            Query::Traces(t) => t.text(),
         }
     }
 }

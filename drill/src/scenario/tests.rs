@@ -259,3 +259,16 @@ fn the_documented_example_loads() {
     let s = Scenario::from_yaml("example.yaml", yaml).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.name, "timeout-too-short");
 }
+
+#[test]
+fn trace_queries_load_and_their_mistakes_point_at_the_field() {
+    let ok = with_line(22, "        query: { traces: { service: inventory, measure: span-ratio, child: warehouse } }");
+    let s = Scenario::from_yaml("t.yaml", &ok).unwrap();
+    assert_eq!(s.culprits[0].signals[0].query.backend(), "traces");
+    let e = errors(&with_line(
+        22,
+        "        query: { traces: { service: inventory, measure: span-ratio, child: payments } }",
+    ));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("t.yaml:22:76: inventory does not call `payments`; expected one of warehouse"), "{e:?}");
+}

@@ -6,7 +6,7 @@
 use super::parse::Problem;
 use super::path::Path;
 use super::yaml::At;
-use super::{API_VERSION, Culprit, KIND, Scenario, Signal, Target};
+use super::{API_VERSION, Culprit, KIND, Query, Scenario, Signal, Target};
 use crate::topology::{self, Service};
 use firedrill_fault::{Fault, FaultKind, RouteMatch};
 use std::collections::BTreeSet;
@@ -81,6 +81,17 @@ impl Checker<'_> {
                 "{what} `{value}` is not kebab-case; expected lowercase letters and digits joined by '-', at most 63 characters"
             );
             self.report(path, msg);
+        }
+    }
+
+    fn query(&mut self, path: Path, query: &Query) {
+        match query {
+            Query::Promql(q) => self.non_empty(path.key("promql"), "query", q),
+            Query::Traces(t) => {
+                for (at, msg) in t.problems(&path.key("traces")) {
+                    self.report(at, msg);
+                }
+            }
         }
     }
 
@@ -199,7 +210,7 @@ impl Checker<'_> {
         for (i, q) in culprit.isolating_queries.iter().enumerate() {
             let at = path.key("isolatingQueries").index(i);
             self.non_empty(at.key("why"), "why", &q.why);
-            self.non_empty(at.key("query").key(q.query.backend()), "query", q.query.text());
+            self.query(at.key("query"), &q.query);
         }
     }
 
@@ -295,8 +306,7 @@ impl Checker<'_> {
                 );
                 self.report(at.key("name"), msg);
             }
-            let backend = signal.query.backend();
-            self.non_empty(at.key("query").key(backend), "query", signal.query.text());
+            self.query(at.key("query"), &signal.query);
             if !signal.threshold.is_finite() {
                 let msg = format!("threshold {} is not a number; expected a finite number", signal.threshold);
                 self.report(at.key("threshold"), msg);

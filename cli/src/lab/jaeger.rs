@@ -1,0 +1,227 @@
+//! Real Jaeger for the local lab: the Jaeger v2 single binary (built by tools/jaeger/ensure.sh),
+//! configured to take OTLP/HTTP on loopback into in-memory storage and answer its query API,
+//! so the lab's traces land where players look and trace signals are checked on them.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use firedrill_drill::scenario::TraceQuery;
+use http::Method;
+
+use super::{LabError, Process, free_addr, traces};
+use crate::http::{Http, HttpError};
+
+/// The pinned version, as in tools/jaeger/versions.env (a test keeps the two in step); the
+/// cache path carries it.
+const VERSION: &str = "v1.76.0";
+
+/// The most recent traces one query looks at; enough for a ratio, small enough to fetch every
+/// poll while the lab is under load.
+const FETCH_LIMIT: u32 = 200;
+/// How old a trace must be before it is judged: the longest lab request (a 3 s client deadline)
+/// plus a service's export interval (1 s) and Jaeger's batching, rounded up.
+const SETTLE: Duration = Duration::from_secs(5);
+const READY_WITHIN: Duration = Duration::from_secs(30);
+/// Traces kept in memory: about five minutes of the heaviest drill's traffic.
+const MAX_TRACES: u32 = 20_000;
+
+/// Where a running Jaeger listens.
+#[derive(Debug, Clone, Copy)]
+pub struct Addrs {
+    /// OTLP/HTTP receiver (services append `/v1/traces`).
+    pub otlp: SocketAddr,
+    /// Query API and UI.
+    pub query: SocketAddr,
+    /// Query gRPC API (unused by the lab, but it must not take Jaeger's default port).
+    pub query_grpc: SocketAddr,
+}
+
+/// Starts `binary` with its config in `dir` and waits until it takes spans.
+pub async fn start(binary: &Path, dir: &Path, log: PathBuf, http: &Http) -> Result<(Process, Addrs), LabError> {
+    let io = |what: &str| {
+        let what = what.to_string();
+        move |source| LabError::Io { what, source }
+    };
+    let port = || free_addr().map_err(io("finding a free port"));
+    let addrs = Addrs { otlp: port()?, query: port()?, query_grpc: port()? };
+    std::fs::create_dir_all(dir).map_err(io("creating the Jaeger directory"))?;
+    let file = dir.join("jaeger.yaml");
+    std::fs::write(&file, config(&addrs)).map_err(io("writing jaeger.yaml"))?;
+    let mut process = Process::spawn("jaeger", binary, &args(&file), &[], log, None).await?;
+    let services = format!("http://{}/api/services", addrs.query);
+    process.wait_ready(http, &services, READY_WITHIN).await?;
+    wait_receiving(http, &addrs, READY_WITHIN).await?;
+    Ok((process, addrs))
+}
+
+/// Where the Jaeger binary is: `FIREDRILL_JAEGER`, else the tools cache, else `jaeger` on PATH.
+pub fn find() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("FIREDRILL_JAEGER") {
+        return Some(PathBuf::from(p));
+    }
+    let cache = match std::env::var_os("FIREDRILL_TOOLS_CACHE") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/firedrill/tools"),
+    };
+    let cached = cache.join(format!("jaeger-{VERSION}")).join("jaeger");
+    if cached.is_file() {
+        return Some(cached);
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path).map(|dir| dir.join("jaeger")).find(|p| p.is_file())
+}
+
+/// The collector-style configuration: OTLP/HTTP in (no gRPC receiver), memory storage, query
+/// API; no self-telemetry endpoint, so nothing listens beyond `addrs`.
+pub fn config(addrs: &Addrs) -> String {
+    format!(
+        "service:
+  extensions: [jaeger_storage, jaeger_query]
+  pipelines:
+    traces:
+      receivers: [otlp]
+      processors: [batch]
+      exporters: [jaeger_storage_exporter]
+  telemetry:
+    metrics:
+      level: none
+    logs:
+      level: warn
+extensions:
+  jaeger_storage:
+    backends:
+      lab_store:
+        memory:
+          max_traces: {MAX_TRACES}
+  jaeger_query:
+    storage:
+      traces: lab_store
+    http:
+      endpoint: {query}
+    grpc:
+      endpoint: {grpc}
+receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: {otlp}
+processors:
+  batch:
+exporters:
+  jaeger_storage_exporter:
+    trace_storage: lab_store
+",
+        query = addrs.query,
+        grpc = addrs.query_grpc,
+        otlp = addrs.otlp,
+    )
+}
+
+/// Command-line arguments for the config at `file`.
+pub fn args(file: &Path) -> Vec<String> {
+    vec!["--config".into(), file.display().to_string()]
+}
+
+/// The OTLP/HTTP base URL services export to.
+pub fn otlp_url(addrs: &Addrs) -> String {
+    format!("http://{}", addrs.otlp)
+}
+
+/// Waits until the OTLP receiver accepts an (empty) export: the query API comes up first, the
+/// receiver last, and spans sent before it would be lost.
+async fn wait_receiving(http: &Http, addrs: &Addrs, within: Duration) -> Result<(), HttpError> {
+    let url = format!("http://{}/v1/traces", addrs.otlp);
+    let end = tokio::time::Instant::now() + within;
+    loop {
+        match http.send(Method::POST, &url, None, Some("{}".into())).await {
+            Ok(_) => return Ok(()),
+            Err(e) if tokio::time::Instant::now() >= end => return Err(e),
+            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+        }
+    }
+}
+
+/// The services Jaeger has seen spans from.
+#[cfg(test)]
+pub async fn services(http: &Http, query: SocketAddr) -> Result<Vec<String>, HttpError> {
+    let body = http.get_json(&format!("http://{query}/api/services")).await?;
+    let names = body["data"].as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect());
+    Ok(names.unwrap_or_default())
+}
+
+/// The most recent traces through `q.service` (and `q.operation`) over its lookback.
+pub async fn fetch(http: &Http, query: SocketAddr, q: &TraceQuery) -> Result<Vec<traces::Trace>, HttpError> {
+    let url = search_url(query, q, SystemTime::now());
+    let body = http.get(&url).await?;
+    traces::parse(&body).map_err(|e| HttpError::Transport { url, reason: format!("not Jaeger's trace JSON: {e}") })
+}
+
+/// Computes a trace signal's value (`None` = no data).
+pub async fn measure(http: &Http, query: SocketAddr, q: &TraceQuery) -> Result<Option<f64>, HttpError> {
+    Ok(traces::measure(q, &fetch(http, query, q).await?))
+}
+
+/// `GET /api/traces` for `q` at `now` (`start`/`end` are microseconds since the epoch). The
+/// window ends `SETTLE` before `now`, so traces still being exported are not judged.
+fn search_url(query: SocketAddr, q: &TraceQuery, now: SystemTime) -> String {
+    let end = now.duration_since(UNIX_EPOCH).unwrap_or_default().saturating_sub(SETTLE);
+    let start = end.saturating_sub(Duration::from_secs(q.lookback_seconds.into()));
+    let mut url = format!(
+        "http://{query}/api/traces?service={}&start={}&end={}&limit={FETCH_LIMIT}",
+        encode(&q.service),
+        start.as_micros(),
+        end.as_micros()
+    );
+    if let Some(op) = &q.operation {
+        url.push_str(&format!("&operation={}", encode(op)));
+    }
+    url
+}
+
+fn encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use firedrill_drill::scenario::TraceMeasure;
+
+    #[test]
+    fn the_pinned_version_matches_versions_env() {
+        let env = include_str!("../../../tools/jaeger/versions.env");
+        assert!(env.lines().any(|l| l == format!("JAEGER_VERSION={VERSION}")), "bump both: {env}");
+    }
+
+    #[test]
+    fn config_binds_only_the_given_loopback_addresses() {
+        let addrs = Addrs {
+            otlp: "127.0.0.1:1".parse().unwrap(),
+            query: "127.0.0.1:2".parse().unwrap(),
+            query_grpc: "127.0.0.1:3".parse().unwrap(),
+        };
+        let text = config(&addrs);
+        let endpoints: Vec<&str> = text.lines().filter_map(|l| l.trim().strip_prefix("endpoint: ")).collect();
+        assert_eq!(endpoints, ["127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:1"]);
+        assert!(text.contains("level: none"), "no self-metrics listener on :8888");
+        assert!(!text.contains("grpc:\n        endpoint"), "no OTLP gRPC receiver");
+    }
+
+    #[test]
+    fn search_url_covers_the_lookback_in_microseconds() {
+        let q = TraceQuery {
+            service: "inventory".into(),
+            measure: TraceMeasure::SpanRatio,
+            child: Some("warehouse".into()),
+            operation: Some("GET /stock/{id}".into()),
+            lookback_seconds: 30,
+        };
+        let now = UNIX_EPOCH + Duration::from_secs(105);
+        let url = search_url("127.0.0.1:9".parse().unwrap(), &q, now);
+        assert_eq!(
+            url,
+            "http://127.0.0.1:9/api/traces?service=inventory&start=70000000&end=100000000&limit=200&operation=GET+%2Fstock%2F%7Bid%7D"
+        );
+    }
+}
