@@ -40,6 +40,9 @@ pub struct Context {
     pub metrics: Arc<Metrics>,
     pub recorder: Recorder,
     pub agents: AgentClient,
+    /// When this process first saw each FaultInjection (by UID), for injection latency:
+    /// `creationTimestamp` has one-second resolution, too coarse for sub-second figures.
+    pub first_seen: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 impl Context {
@@ -47,7 +50,7 @@ impl Context {
         let reporter = Reporter { controller: crate::FIELD_MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
         let recorder = Recorder::new(client.clone(), reporter);
         let agents = AgentClient::new(config.delivery_timeout);
-        Arc::new(Context { client, config, metrics, recorder, agents })
+        Arc::new(Context { client, config, metrics, recorder, agents, first_seen: Default::default() })
     }
 
     /// The agents' bearer token, read on every use so a rotated Secret takes effect at once.

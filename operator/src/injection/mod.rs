@@ -51,6 +51,7 @@ pub async fn reconcile(fi: Arc<FaultInjection>, ctx: Arc<Context>) -> Result<Act
 /// Reverts every touched pod. A pod that stays unreachable holds the finalizer for one lease
 /// at most: after that its agent has dropped the faults by itself.
 async fn cleanup(fi: Arc<FaultInjection>, ctx: &Context) -> Result<Action> {
+    ctx.first_seen.lock().expect("first_seen lock").remove(&fi.uid().unwrap_or_default());
     let records = reconcile::revert_records(&fi, ctx).await;
     let stuck: Vec<&str> = records
         .iter()

@@ -26,6 +26,10 @@ use crate::{INJECTABLE_LABEL, LAB_LABEL};
 const RETRY: Duration = Duration::from_secs(2);
 
 pub async fn apply(fi: Arc<FaultInjection>, ctx: &Context) -> Result<Action> {
+    if fi.status.as_ref().and_then(|s| s.all_acknowledged_at.as_ref()).is_none() {
+        let mut seen = ctx.first_seen.lock().expect("first_seen lock");
+        seen.entry(fi.uid().unwrap_or_default()).or_insert_with(std::time::Instant::now);
+    }
     let set = match fault_set(&fi) {
         Ok(set) => set,
         Err(e) => return refuse(&fi, ctx, "InvalidFaults", format!("spec.{e}")).await,
@@ -135,8 +139,13 @@ fn active_status(
 async fn record_transition(fi: &FaultInjection, ctx: &Context, status: &FaultInjectionStatus) {
     let before = fi.status.as_ref().and_then(|s| s.all_acknowledged_at.clone());
     if let (None, Some(at)) = (before, &status.all_acknowledged_at) {
-        if let Some(created) = &fi.meta().creation_timestamp {
-            ctx.metrics.injection_latency.observe(seconds_between(created, at));
+        // Seen by this process since creation: sub-second precision; else (restarted
+        // operator) fall back to the one-second-resolution creationTimestamp.
+        let seen = ctx.first_seen.lock().expect("first_seen lock").remove(&fi.uid().unwrap_or_default());
+        match (seen, &fi.meta().creation_timestamp) {
+            (Some(seen), _) => ctx.metrics.injection_latency.observe(seen.elapsed().as_secs_f64()),
+            (None, Some(created)) => ctx.metrics.injection_latency.observe(seconds_between(created, at)),
+            (None, None) => {}
         }
         let note = format!("{} pods acknowledged the faults", status.injected_pods);
         publish(fi, ctx, EventType::Normal, "Injected", note).await;
@@ -191,5 +200,8 @@ pub async fn publish(fi: &FaultInjection, ctx: &Context, type_: EventType, reaso
 
 fn next_wakeup(fi: &FaultInjection, settled: bool) -> Duration {
     let renew = Duration::from_secs(u64::from(fi.spec.lease_seconds.max(3)) / 3);
-    if settled { renew } else { RETRY.min(renew) }
+    let wake = if settled { renew } else { RETRY.min(renew) };
+    // Wake up for `durationSeconds` too, so expiry reverts on time rather than at a renewal.
+    let until_expiry = expires_at(fi).map(|t| t.0.duration_since(now().0).unsigned_abs());
+    until_expiry.map_or(wake, |d| wake.min(d + Duration::from_millis(50)))
 }

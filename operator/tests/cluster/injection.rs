@@ -161,3 +161,32 @@ async fn namespaces_and_pods_that_did_not_opt_in_are_refused() {
     assert_eq!(faults_of(&svc), 0);
     open.stop_operator().await;
 }
+
+#[tokio::test]
+async fn duration_seconds_reverts_on_time() {
+    let mut lab = Lab::new(true).await;
+    lab.start_operator().await;
+    let svc = service("inventory").await;
+    lab.pod("inventory-0", &[APP, INJECTABLE], svc.admin_addr.port()).await;
+    let api: Api<FaultInjection> = Api::namespaced(lab.admin.clone(), &lab.control);
+    let fi: FaultInjection = serde_json::from_value(json!({
+        "apiVersion": "firedrill.dev/v1alpha1", "kind": "FaultInjection",
+        "metadata": { "name": "short" },
+        "spec": {
+            "selector": { "namespace": lab.ns, "matchLabels": { "app": "inventory" } },
+            "faults": [{ "kind": "error", "status": 503 }],
+            "leaseSeconds": 60, "durationSeconds": 3
+        }
+    }))
+    .unwrap();
+    api.create(&PostParams::default(), &fi).await.unwrap();
+    eventually("injected", WAIT, || async { (faults_of(&svc) == 1).then_some(()) }).await;
+    let fi = eventually("Expired", Duration::from_secs(8), || async {
+        let fi = api.get("short").await.ok()?;
+        (fi.status.as_ref()?.phase == Some(InjectionPhase::Expired)).then_some(fi)
+    })
+    .await;
+    assert_eq!(faults_of(&svc), 0, "expiry reverted the pod long before its 60 s lease");
+    assert_eq!(fi.status.unwrap().pods[0].state, PodState::Recovered);
+    lab.stop_operator().await;
+}

@@ -73,3 +73,40 @@ async fn players_cannot_read_the_truth_but_can_investigate_and_answer() {
     let err = secrets.get("firedrill-admin-token").await.expect_err("players cannot read the admin token");
     assert!(err.to_string().contains("forbidden"), "{err}");
 }
+
+#[tokio::test]
+async fn the_operator_gets_what_it_needs_from_the_chart_and_no_more() {
+    let lab = Lab::new(true).await;
+    let operator =
+        crate::support::cluster::control_plane().client(&crate::support::cluster::operator_token(lab.n), None).await;
+    let (ctl, ns) = (lab.control.as_str(), lab.ns.as_str());
+    // Enough: every other test runs the operator with these rights alone.
+    for (verb, where_, group, resource, sub) in [
+        ("get", ctl, "", "secrets", None),
+        ("update", ctl, "", "secrets", None),
+        ("create", ctl, "firedrill.dev", "faultinjections", None),
+        ("list", ns, "", "pods", None),
+        ("patch", ns, "firedrill.dev", "drills", Some("status")),
+    ] {
+        assert!(
+            can(&operator, verb, where_, group, resource, sub).await,
+            "operator may not {verb} {resource} in {where_}"
+        );
+    }
+    // No more: nothing secret outside its namespace, no exec, no writes to pods or namespaces.
+    for (verb, where_, group, resource, sub) in [
+        ("get", ns, "", "secrets", None),
+        ("list", "kube-system", "", "secrets", None),
+        ("create", ns, "", "pods", Some("exec")),
+        ("delete", ns, "", "pods", None),
+        ("patch", ns, "", "pods", None),
+        ("update", "", "", "namespaces", None),
+        ("create", ns, "firedrill.dev", "faultinjections", None),
+        ("list", "kube-system", "firedrill.dev", "scenarios", None),
+    ] {
+        assert!(
+            !can(&operator, verb, where_, group, resource, sub).await,
+            "operator may {verb} {resource}/{sub:?} in {where_:?}"
+        );
+    }
+}
