@@ -6,6 +6,7 @@
 //! and Prometheus metrics. [`crd`] holds the resource types, [`injection`] delivers fault
 //! documents to the pods' chaos agents, [`drill`] plays rounds with the drill engine.
 
+pub mod catalog;
 pub mod context;
 pub mod crd;
 pub mod drill;
@@ -28,5 +29,9 @@ pub const FIELD_MANAGER: &str = "firedrill-operator";
 pub async fn run(ctx: std::sync::Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + 'static) {
     use futures::FutureExt;
     let shutdown = shutdown.shared();
-    tokio::join!(injection::run(ctx.clone(), shutdown.clone()), drill::run(ctx, shutdown));
+    tokio::join!(
+        injection::run(ctx.clone(), shutdown.clone()),
+        drill::run(ctx.clone(), shutdown.clone()),
+        catalog::run(ctx, shutdown)
+    );
 }

@@ -102,3 +102,34 @@ pub async fn remove(ctx: &Context, drill: &Drill) -> Result<bool> {
     }
     Ok(left.is_empty())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use firedrill_drill::{Draw, Scenario};
+
+    fn scenario(name: &str) -> Scenario {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/{name}.yaml"));
+        Scenario::from_yaml(name, &std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn one_object_per_service_when_all_replicas_match() {
+        let s = scenario("slow-shared-downstream");
+        let planned = plan(&Draw::of_culprit(&s, "warehouse-cpu", 7).unwrap());
+        let suffixes: Vec<&str> = planned.iter().map(|p| p.suffix.as_str()).collect();
+        assert_eq!(suffixes, ["pricing", "warehouse"]);
+        assert_eq!(planned[1].labels, BTreeMap::from([(SERVICE_LABEL.to_string(), "warehouse".to_string())]));
+        assert_eq!(planned[1].faults.len(), 1);
+    }
+
+    #[test]
+    fn one_object_per_replica_when_one_replica_is_the_culprit() {
+        let s = scenario("one-bad-replica");
+        let planned = plan(&Draw::of_culprit(&s, "replica-1-slow", 7).unwrap());
+        let culprit = planned.iter().find(|p| p.labels.get(REPLICA_LABEL).map(String::as_str) == Some("1"));
+        let culprit = culprit.unwrap_or_else(|| panic!("no per-replica object in {planned:?}"));
+        assert_eq!(culprit.suffix, "inventory-1");
+        assert!(!planned.iter().any(|p| p.suffix == "inventory-0"), "healthy replicas get no object: {planned:?}");
+    }
+}

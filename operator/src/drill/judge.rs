@@ -80,3 +80,59 @@ pub async fn mirror(ctx: &Context, diagnoses: &[Diagnosis], truth: &Truth) -> Re
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crd::DiagnosisSpec;
+    use firedrill_drill::{Draw, Mode, Scenario};
+
+    fn truth() -> Truth {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/slow-shared-downstream.yaml");
+        let scenario = Scenario::from_yaml("s", &std::fs::read_to_string(path).unwrap()).unwrap();
+        let draw = Draw::of_culprit(&scenario, "warehouse-cpu", 1).unwrap();
+        let t0 = Timestamp::from_millis(1_000);
+        let mut drill = firedrill_drill::Drill::new("lab/d", scenario, draw, Mode::FirstCorrectWins, t0).unwrap();
+        drill.start_warm_up(t0).unwrap();
+        drill.activate(t0).unwrap();
+        Truth { drill, judged: Default::default() }
+    }
+
+    fn diagnosis(name: &str, service: &str, class: &str) -> Diagnosis {
+        let spec = DiagnosisSpec {
+            drill: "d".into(),
+            player: "alice".into(),
+            team: None,
+            service: service.into(),
+            fault_class: class.into(),
+            note: None,
+        };
+        Diagnosis::new(name, spec)
+    }
+
+    #[test]
+    fn each_diagnosis_is_judged_once() {
+        let mut truth = truth();
+        let ds = [diagnosis("a", "pricing", "latency"), diagnosis("b", "warehouse", "resource")];
+        assert!(judge_pending(&mut truth, &ds, Timestamp::from_millis(5_000)));
+        assert_eq!(truth.judged["a"].verdict, "wrong");
+        assert_eq!(truth.judged["b"].verdict, "correct");
+        assert!(truth.judged["b"].score > 0);
+        // A restarted operator sees the same objects again: nothing is judged twice.
+        assert!(!judge_pending(&mut truth, &ds, Timestamp::from_millis(6_000)));
+        assert_eq!(truth.drill.diagnoses().len(), 2);
+    }
+
+    #[test]
+    fn answers_after_the_win_are_refused_with_the_reason() {
+        let mut truth = truth();
+        let ds = [diagnosis("a", "warehouse", "resource"), diagnosis("late", "warehouse", "resource")];
+        judge_pending(&mut truth, &ds, Timestamp::from_millis(5_000));
+        assert_eq!(truth.judged["late"].verdict, "refused");
+        assert!(
+            truth.judged["late"].message.as_deref().unwrap_or_default().contains("Solved"),
+            "{:?}",
+            truth.judged["late"]
+        );
+    }
+}

@@ -112,3 +112,47 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
     assert_eq!(faults_of(&services["warehouse"]) + faults_of(&services["pricing"]), 0, "faults reverted at the end");
     lab.stop_operator().await;
 }
+
+#[tokio::test]
+async fn installed_scenarios_report_parse_errors_with_line_and_column() {
+    let mut lab = Lab::new(true).await;
+    lab.start_operator().await;
+    install_scenario(&lab, "retry-storm").await;
+    let broken = json!({
+        "apiVersion": "firedrill.dev/v1alpha1", "kind": "Scenario",
+        "metadata": { "name": "broken", "namespace": lab.control },
+        "spec": { "file": "broken.yaml", "source": "apiVersion: firedrill.dev/v1alpha1\nkind: Scenario\nname: broken\ntitel: typo\n" }
+    });
+    apply(&lab.admin, &serde_yaml::to_string(&broken).unwrap()).await;
+    let api = Api::<firedrill_operator::crd::Scenario>::namespaced(lab.admin.clone(), &lab.control);
+    let valid = |name: &'static str| {
+        let api = api.clone();
+        async move {
+            let status = api.get(name).await.ok()?.status?;
+            let c = status.conditions.first()?.clone();
+            Some((status, c))
+        }
+    };
+    let (ok, c) = eventually("retry-storm parsed", WAIT, || valid("retry-storm")).await;
+    assert_eq!(c.status, "True");
+    assert!(ok.title.is_some() && ok.culprits.unwrap_or(0) >= 1);
+    let (_, c) = eventually("broken reported", WAIT, || valid("broken")).await;
+    assert_eq!((c.status.as_str(), c.reason.as_str()), ("False", "ParseError"));
+    assert!(c.message.contains("broken.yaml:4:"), "{}", c.message);
+
+    // A drill of the broken scenario does not start, and says why.
+    let drill: Drill = serde_json::from_value(json!({
+        "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
+        "metadata": { "name": "game-day" }, "spec": { "scenario": "broken" }
+    }))
+    .unwrap();
+    let drills = Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns);
+    drills.create(&PostParams::default(), &drill).await.unwrap();
+    let status = eventually("drill refused", WAIT, || async {
+        let s = drills.get("game-day").await.ok()?.status?;
+        (s.phase.as_deref() == Some("refused")).then_some(s)
+    })
+    .await;
+    assert_eq!(status.conditions[0].reason, "ScenarioInvalid");
+    lab.stop_operator().await;
+}
