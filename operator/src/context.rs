@@ -21,6 +21,9 @@ pub struct Config {
     pub token_secret: String,
     /// Upper bound for one call to an agent.
     pub delivery_timeout: Duration,
+    /// Play Drills in this namespace only (`None`: every namespace). Set it when several
+    /// firedrill installations share a cluster, so each plays only its own lab's drills.
+    pub lab_namespace: Option<String>,
 }
 
 impl Default for Config {
@@ -29,6 +32,7 @@ impl Default for Config {
             control_namespace: "firedrill-system".into(),
             token_secret: "firedrill-admin-token".into(),
             delivery_timeout: Duration::from_secs(2),
+            lab_namespace: None,
         }
     }
 }

@@ -24,6 +24,9 @@ struct Args {
     /// Upper bound for one call to a chaos agent.
     #[arg(long, env = "FIREDRILL_DELIVERY_TIMEOUT", default_value = "2s", value_parser = humantime::parse_duration)]
     delivery_timeout: Duration,
+    /// Play Drills in this namespace only (default: every namespace).
+    #[arg(long, env = "FIREDRILL_LAB_NAMESPACE")]
+    lab_namespace: Option<String>,
     /// Where `/metrics` and `/healthz` listen.
     #[arg(long, env = "FIREDRILL_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     metrics_addr: SocketAddr,
@@ -62,6 +65,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         control_namespace: args.control_namespace,
         token_secret: args.token_secret,
         delivery_timeout: args.delivery_timeout,
+        lab_namespace: args.lab_namespace,
     };
     let metrics = Arc::new(Metrics::default());
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)

@@ -80,7 +80,8 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
         truth::save(ctx, &drill, &truth, &version).await?;
     }
     judge::mirror(ctx, &diagnoses, &truth).await?;
-    view::write(ctx, &drill, &view::status(&drill, &truth, now, Vec::new())).await?;
+    let conditions = vec![readiness(&drill, truth.drill.phase())];
+    view::write(ctx, &drill, &view::status(&drill, &truth, now, conditions)).await?;
     Ok(match truth.drill.phase() {
         Phase::Active => Action::requeue(Duration::from_secs(5)),
         Phase::Reverted | Phase::Debriefed => Action::await_change(),
@@ -103,6 +104,20 @@ async fn diagnoses_of(ctx: &Context, drill: &Drill) -> Result<Vec<Diagnosis>> {
     Ok(all.into_iter().filter(|d| d.spec.drill == drill.name_any()).collect())
 }
 
+/// The `Ready` condition. Players read it, so it never names services or faults.
+fn readiness(drill: &Drill, phase: Phase) -> k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition {
+    let previous = drill.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
+    let (ok, reason, message) = match phase {
+        Phase::Pending | Phase::WarmUp => {
+            (false, "InjectingFaults", "waiting for the faults to be in place; the clock starts then")
+        }
+        Phase::Active => (true, "Running", "the incident is live; submit a Diagnosis"),
+        Phase::Solved | Phase::Expired => (false, "Reverting", "the drill is over; removing the faults"),
+        Phase::Reverted | Phase::Debriefed => (false, "Finished", "the drill is over and the lab is healthy"),
+    };
+    crate::injection::status_condition(&previous, "Ready", ok, reason, message.into(), drill.metadata.generation)
+}
+
 fn drill_error(e: firedrill_drill::DrillError) -> Error {
     Error::Drill(e.to_string())
 }
@@ -115,8 +130,12 @@ pub fn error_policy(drill: Arc<Drill>, error: &Error, ctx: Arc<Context>) -> Acti
 
 /// Runs the controller until `shutdown` resolves. Diagnoses wake the Drill they name.
 pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
-    let drills = Api::<Drill>::all(ctx.client.clone());
-    let diagnoses = Api::<Diagnosis>::all(ctx.client.clone());
+    let (drills, diagnoses) = match &ctx.config.lab_namespace {
+        Some(ns) => {
+            (Api::<Drill>::namespaced(ctx.client.clone(), ns), Api::<Diagnosis>::namespaced(ctx.client.clone(), ns))
+        }
+        None => (Api::<Drill>::all(ctx.client.clone()), Api::<Diagnosis>::all(ctx.client.clone())),
+    };
     Controller::new(drills, watcher::Config::default())
         .watches(diagnoses, watcher::Config::default(), |d| {
             d.namespace().map(|ns| ObjectRef::<Drill>::new(&d.spec.drill).within(&ns))

@@ -24,8 +24,13 @@ use crate::{INJECTABLE_LABEL, LAB_LABEL};
 
 /// While some pod is not yet injected, look again soon.
 const RETRY: Duration = Duration::from_secs(2);
+/// Gone/recovered pod records kept in status.
+const MAX_HISTORY: usize = 50;
 
-pub async fn apply(fi: Arc<FaultInjection>, ctx: &Context) -> Result<Action> {
+pub async fn apply(cached: Arc<FaultInjection>, ctx: &Context) -> Result<Action> {
+    // The status carries history (records of gone pods, first injection times) that the next
+    // status is built from, so read it fresh: the watch cache may still hold an older status.
+    let Some(fi) = api(&cached, ctx).get_opt(&cached.name_any()).await? else { return Ok(Action::await_change()) };
     if fi.status.as_ref().and_then(|s| s.all_acknowledged_at.as_ref()).is_none() {
         let mut seen = ctx.first_seen.lock().expect("first_seen lock");
         seen.entry(fi.uid().unwrap_or_default()).or_insert_with(std::time::Instant::now);
@@ -123,6 +128,7 @@ fn active_status(
         conditions.push(condition(&old.conditions, "PodsRefused", true, "PodsNotInjectable", why, observed));
     }
     let all_acknowledged_at = old.all_acknowledged_at.clone().or_else(|| ready.then(now));
+    let records = bounded(records);
     FaultInjectionStatus {
         phase: Some(phase),
         observed_generation: observed,
@@ -133,6 +139,16 @@ fn active_status(
         pods: records,
         conditions,
     }
+}
+
+/// Keeps every live record and the most recent [`MAX_HISTORY`] gone or recovered ones, so a
+/// long-running injection over churning pods keeps a bounded status.
+fn bounded(records: Vec<PodRecord>) -> Vec<PodRecord> {
+    let (live, mut past): (Vec<_>, Vec<_>) =
+        records.into_iter().partition(|r| !matches!(r.state, PodState::Gone | PodState::Recovered));
+    past.sort_by_key(|r| std::cmp::Reverse(r.recovered_at.as_ref().map(|t| t.0)));
+    past.truncate(MAX_HISTORY);
+    live.into_iter().chain(past).collect()
 }
 
 /// Events and the latency metric, once per transition (not on every renewal).

@@ -80,6 +80,8 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
     assert_eq!(faults_of(&services["warehouse"]), 1, "the culprit's service carries its fault");
     assert_eq!(faults_of(&services["pricing"]), 1, "the observability gap is applied too");
     assert_eq!(faults_of(&services["checkout"]), 0);
+    let ready = &active.status.as_ref().unwrap().conditions[0];
+    assert_eq!((ready.type_.as_str(), ready.reason.as_str()), ("Ready", "Running"));
     let seen = serde_json::to_string(&active).unwrap();
     for secret in ["warehouse-query-latency", "warehouse-cpu", "\"seed\"", "story", "culprit"] {
         assert!(!seen.contains(secret), "the player-visible Drill contains {secret}: {seen}");

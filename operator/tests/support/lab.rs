@@ -74,6 +74,7 @@ impl Lab {
         let config = Config {
             control_namespace: self.control.clone(),
             delivery_timeout: Duration::from_secs(1),
+            lab_namespace: Some(self.ns.clone()),
             ..Config::default()
         };
         let ctx = Context::new(client, config, self.metrics.clone());
