@@ -200,7 +200,15 @@ fn debrief_tells_the_story_in_order() {
     assert_eq!(kinds, ["warm-up", "injected", "signal", "hint", "diagnosis", "diagnosis", "ended", "reverted"]);
     assert_eq!(debrief.timeline[0].at_ms, -30_000);
     assert_eq!(debrief.seed, 99);
-    assert_eq!(debrief.signals_never_seen, ["inventory-retrying", "warehouse-calls-per-edge-request-up-40pct"]);
+    assert_eq!(
+        debrief.signals_never_seen,
+        [
+            "inventory-retrying",
+            "inventory-warehouse-spans-missing",
+            "warehouse-traces-split",
+            "warehouse-calls-per-edge-request-up-40pct"
+        ]
+    );
     let md = debrief.to_markdown();
     for needle in [
         "Culprit `stock-query-hang`: **warehouse** / **hang**",
