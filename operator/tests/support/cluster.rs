@@ -34,6 +34,7 @@ pub struct ControlPlane {
     pub dir: PathBuf,
     _etcd: Child,
     _apiserver: Child,
+    _janitor: Child,
 }
 
 static PLANE: OnceLock<ControlPlane> = OnceLock::new();
@@ -54,7 +55,8 @@ impl ControlPlane {
         let args = apiserver_args(&dir, client_port, api_port);
         let apiserver = guarded(&apiserver_bin, &args, &dir.join("kube-apiserver.log"))?;
         let url = format!("https://127.0.0.1:{api_port}");
-        Ok(ControlPlane { url, dir, _etcd: etcd, _apiserver: apiserver })
+        let janitor = janitor(&dir)?;
+        Ok(ControlPlane { url, dir, _etcd: etcd, _apiserver: apiserver, _janitor: janitor })
     }
 
     /// A client with `token`, optionally impersonating a user with groups.
@@ -118,7 +120,11 @@ fn binaries() -> Result<(PathBuf, PathBuf), String> {
 /// Spawns `bin args` under a shell that kills it once our stdin pipe closes (we exited).
 fn guarded(bin: &Path, args: &[String], log: &Path) -> Result<Child, String> {
     let log = std::fs::File::create(log).map_err(|e| e.to_string())?;
-    let script = r#""$0" "$@" & child=$!; read -r _; kill "$child"; wait "$child""#;
+    // kube-apiserver can take minutes to finish a graceful shutdown once etcd is gone: give
+    // each process five seconds after SIGTERM, then SIGKILL.
+    let script = r#""$0" "$@" & child=$!; read -r _; kill "$child"
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$child" 2>/dev/null || exit 0; sleep 0.5; done
+        kill -9 "$child""#;
     Command::new("sh")
         .arg("-c")
         .arg(script)
@@ -129,6 +135,18 @@ fn guarded(bin: &Path, args: &[String], log: &Path) -> Result<Child, String> {
         .stderr(log)
         .spawn()
         .map_err(|e| format!("spawning {}: {e}", bin.display()))
+}
+
+/// Removes the temporary directory once the test binary exits (and the guards killed etcd
+/// and kube-apiserver).
+fn janitor(dir: &Path) -> Result<Child, String> {
+    Command::new("sh")
+        .arg("-c")
+        .arg(r#"read -r _; sleep 2; rm -rf "$0""#)
+        .arg(dir)
+        .stdin(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("spawning the janitor: {e}"))
 }
 
 fn free_port() -> u16 {
