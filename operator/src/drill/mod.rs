@@ -17,10 +17,11 @@ use std::time::Duration;
 use firedrill_drill::{Phase, Timestamp};
 use futures::StreamExt;
 use kube::runtime::controller::{Action, Controller};
+use kube::runtime::events::{Event, EventType};
 use kube::runtime::finalizer::{Event as Finalizer, finalizer};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
-use kube::{Api, ResourceExt};
+use kube::{Api, Resource, ResourceExt};
 
 use crate::context::Context;
 use crate::crd::{Diagnosis, Drill};
@@ -79,6 +80,9 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
     if before != (truth.drill.phase(), truth.judged.len()) {
         truth::save(ctx, &drill, &truth, &version).await?;
     }
+    if before.0 != truth.drill.phase() {
+        announce(ctx, &drill, truth.drill.phase()).await;
+    }
     judge::mirror(ctx, &diagnoses, &truth).await?;
     let conditions = vec![readiness(&drill, truth.drill.phase())];
     view::write(ctx, &drill, &view::status(&drill, &truth, now, conditions)).await?;
@@ -102,6 +106,28 @@ async fn diagnoses_of(ctx: &Context, drill: &Drill) -> Result<Vec<Diagnosis>> {
     let api: Api<Diagnosis> = Api::namespaced(ctx.client.clone(), &drill.namespace().unwrap_or_default());
     let all = api.list(&Default::default()).await?.items;
     Ok(all.into_iter().filter(|d| d.spec.drill == drill.name_any()).collect())
+}
+
+/// An event on the Drill per phase change (after the truth is saved, so at most once per
+/// change barring a crash in between). Players read these: no services, no faults.
+async fn announce(ctx: &Context, drill: &Drill, phase: Phase) {
+    let (reason, note) = match phase {
+        Phase::Active => ("Started", "the faults are in place; the clock is running"),
+        Phase::Solved => ("Solved", "a correct diagnosis ended the drill"),
+        Phase::Expired => ("TimeUp", "the time limit passed"),
+        Phase::Reverted => ("Reverted", "the faults were removed; the lab is healthy"),
+        _ => return,
+    };
+    let event = Event {
+        type_: EventType::Normal,
+        reason: reason.into(),
+        note: Some(note.into()),
+        action: "Play".into(),
+        secondary: None,
+    };
+    if let Err(e) = ctx.recorder.publish(&event, &drill.object_ref(&())).await {
+        tracing::warn!(error = %e, "publishing a drill event failed");
+    }
 }
 
 /// The `Ready` condition. Players read it, so it never names services or faults.

@@ -112,6 +112,16 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
     let judged: Vec<(&str, &str)> = status.diagnoses.iter().map(|d| (d.name.as_str(), d.verdict.as_str())).collect();
     assert_eq!(judged, [("alice-1", "wrong"), ("alice-2", "correct")], "each diagnosis judged once across the restart");
     assert_eq!(faults_of(&services["warehouse"]) + faults_of(&services["pricing"]), 0, "faults reverted at the end");
+    let events = Api::<k8s_openapi::api::events::v1::Event>::namespaced(player.clone(), &lab.ns);
+    let reasons = eventually("drill events visible to players", WAIT, || async {
+        let list = events.list(&Default::default()).await.ok()?;
+        let reasons: Vec<String> = list.items.iter().filter_map(|e| e.reason.clone()).collect();
+        reasons.contains(&"Reverted".to_string()).then_some(reasons)
+    })
+    .await;
+    for reason in ["Started", "Solved", "Reverted"] {
+        assert!(reasons.iter().any(|r| r == reason), "no {reason} event in {reasons:?}");
+    }
     lab.stop_operator().await;
 }
 
