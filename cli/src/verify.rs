@@ -101,15 +101,15 @@ async fn phases(
     let signals: Vec<&Signal> = scenario.signals_for(culprit).collect();
     progress.wait(&format!("{} / {}: baseline traffic", scenario.name, culprit.id), opts.warm_up).await;
     for s in &signals {
-        if let Some(v) = lab.query(&s.query).await?
-            && s.holds(v)
-        {
-            report.failures.push(format!(
+        match lab.query(&s.query).await? {
+            Some(v) if s.holds(v) => report.failures.push(format!(
                 "baseline already shows `{}` ({v:.4} {} {})",
                 s.name,
                 s.op.as_str(),
                 s.threshold
-            ));
+            )),
+            Some(v) => report.notes.push(format!("`{}` at baseline: {v:.4}", s.name)),
+            None => report.notes.push(format!("`{}` at baseline: no data", s.name)),
         }
     }
     let sets = draw.fault_sets();
