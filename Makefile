@@ -5,7 +5,7 @@ CARGO ?= cargo
 SCENARIO ?= retry-storm
 FIREDRILL := target/release/firedrill
 
-.PHONY: help build release test unit verify play lab-up lab-down lint fmt bench clean
+.PHONY: help build release test unit verify play lab-up lab-down lint fmt bench clean kube-tools crds bench-operator
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,7 +18,7 @@ release: ## Build every binary (services, loadgen, firedrill) with the release p
 
 test: unit verify ## The whole test suite (what CI runs): unit + integration tests, then every scenario verified
 
-unit: ## Unit and integration tests (real sockets, real service binaries)
+unit: kube-tools ## Unit and integration tests (real sockets, real service binaries, a real kube-apiserver)
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
 
@@ -33,6 +33,15 @@ lab-up: release ## Start the local lab in the background (then: firedrill drill 
 
 lab-down: ## Stop the local lab
 	$(FIREDRILL) lab down
+
+kube-tools: ## Build (once, cached) the kube-apiserver and etcd the operator tests run against
+	tools/kube/ensure.sh
+
+crds: ## Regenerate charts/firedrill/crds from the operator's Rust types
+	$(CARGO) run -q -p firedrill-operator --bin crdgen
+
+bench-operator: kube-tools ## Operator injection/revert latency for 1, 10, 50 pods
+	$(CARGO) test -p firedrill-operator --release --test cluster -- --ignored --nocapture bench
 
 lint: ## Formatting and clippy gates, as CI runs them
 	$(CARGO) fmt --all -- --check
