@@ -206,7 +206,7 @@ fn debrief_tells_the_story_in_order() {
             "inventory-retrying",
             "inventory-warehouse-spans-missing",
             "warehouse-traces-split",
-            "warehouse-calls-per-edge-request-up-40pct"
+            "warehouse-calls-per-edge-request-up-a-third"
         ]
     );
     let md = debrief.to_markdown();
