@@ -88,8 +88,9 @@ def main():
     jaeger_bin = os.path.join(CACHE, f"jaeger-{version('tools/jaeger/versions.env', 'JAEGER_VERSION')}", "jaeger")
     with open(os.path.join(logdir, "jaeger.yaml"), "w") as f:
         f.write(jaeger_config(jports))
-    extra["jaeger"] = subprocess.Popen([jaeger_bin, "--config", f.name], stdout=open(os.path.join(logdir, "jaeger.log"), "w"),
-                                       stderr=subprocess.STDOUT)
+    jaeger_env = dict(os.environ, GOMEMLIMIT=helm_values("jaeger.goMemLimit"))
+    extra["jaeger"] = subprocess.Popen([jaeger_bin, "--config", f.name], env=jaeger_env,
+                                       stdout=open(os.path.join(logdir, "jaeger.log"), "w"), stderr=subprocess.STDOUT)
     time.sleep(2)
     lab = lab_bench.Lab(logdir)
     try:

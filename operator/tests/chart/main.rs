@@ -15,3 +15,4 @@ mod backends;
 mod dry_run;
 mod files;
 mod render;
+mod resources;
