@@ -18,7 +18,7 @@ release: ## Build every binary (services, loadgen, firedrill) with the release p
 
 test: unit verify ## The whole test suite (what CI runs): unit + integration tests, then every scenario verified
 
-unit: kube-tools ## Unit and integration tests (real sockets, real service binaries, a real kube-apiserver)
+unit: kube-tools helm-tool ## Unit and integration tests (real sockets, real service binaries, a real kube-apiserver)
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
 
@@ -64,7 +64,7 @@ IMAGE ?= firedrill:0.1.0
 CONTROL_NS ?= firedrill-system
 LAB_NS ?= firedrill-lab
 
-.PHONY: images up down drill verify-kind chart-check
+.PHONY: images up down drill verify-kind chart-check helm-tool
 
 # $(call need,tool...): stop with a clear message when a tool is missing (bash builtins only).
 need = @for t in $(1); do command -v $$t >/dev/null 2>&1 || { \
@@ -102,5 +102,8 @@ down: ## Delete the kind cluster (the whole lab)
 	$(call need,kind)
 	kind delete cluster --name $(KIND_CLUSTER)
 
-chart-check: ## Chart checks without Docker: helm lint/template, API-server dry run, kind/CI/Dockerfile consistency
+helm-tool: ## Build (once, cached) the helm the chart checks run (tools/helm, pinned v3.22.0)
+	tools/helm/ensure.sh
+
+chart-check: helm-tool ## Chart checks without Docker: helm lint/template, API-server dry run, kind/CI/Dockerfile consistency
 	$(CARGO) test -p firedrill-operator --test chart
