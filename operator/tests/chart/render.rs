@@ -126,13 +126,22 @@ fn helm_lint_is_clean_for_every_values_file() {
     }
 }
 
+/// Bad values are refused before anything renders, naming the value (values.schema.json).
 #[test]
-fn a_wrong_logs_backend_is_refused_with_the_choices() {
-    let args: Vec<String> = ["template", "firedrill", &chart().display().to_string(), "--set", "logs.backend=loki"]
-        .map(String::from)
-        .into();
-    let out = Command::new(helm()).args(&args).output().unwrap();
-    assert!(!out.status.success(), "logs.backend=loki must not render");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("victorialogs or none"), "the error names the choices: {stderr}");
+fn bad_values_are_refused_with_the_path_of_the_value() {
+    let cases = [
+        ("logs.backend=loki", "/logs/backend"),
+        ("services.inventory.replicas=0", "/services/inventory/replicas"),
+        ("grafana.nodePort=3000", "/grafana/nodePort"),
+        ("lab.namespace=Lab_NS", "/lab/namespace"),
+        ("adminToken=short", "/adminToken"),
+        ("prometheus.enabeld=false", "enabeld"),
+    ];
+    for (set, path) in cases {
+        let args = ["template", "firedrill", &chart().display().to_string(), "--set", set];
+        let out = Command::new(helm()).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "--set {set} rendered");
+        assert!(stderr.contains(path), "--set {set}: the error names {path}: {stderr}");
+    }
 }
