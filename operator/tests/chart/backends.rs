@@ -3,7 +3,7 @@
 //! Prometheus config and the dashboard's queries by promtool; and the wiring between them
 //! (datasource uids, scrape labels the scenarios' signals query) checked structurally.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -173,4 +173,59 @@ fn every_job_a_scenario_signal_queries_is_scraped() {
     assert!(queried.len() >= 3, "the scenarios query jobs: {queried:?}");
     let missing: Vec<_> = queried.difference(&scraped).collect();
     assert!(missing.is_empty(), "scenario signals query jobs no pod provides: {missing:?} (scraped: {scraped:?})");
+}
+
+/// The chart's Jaeger config started on the same Jaeger release (on loopback ports): the
+/// readiness probe's path answers 200 on the health port, and the OTLP receiver takes spans.
+#[test]
+fn jaeger_starts_with_the_charts_config_and_its_probe_answers() {
+    let Some(jaeger) = jaeger() else {
+        eprintln!("SKIPPED: no Jaeger in the tools cache (tools/jaeger/ensure.sh builds it)");
+        return;
+    };
+    let docs = defaults();
+    let deployment = of_kind(&docs, "Deployment").into_iter().find(|d| d["metadata"]["name"] == "jaeger").unwrap();
+    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
+    let probe_path = container["readinessProbe"]["httpGet"]["path"].as_str().unwrap().to_string();
+    let mut config = config_map(&docs, "jaeger", "jaeger.yaml").unwrap();
+    let mut ports = BTreeMap::new();
+    for port in ["13133", "16686", "16685", "4318"] {
+        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        config = config.replace(&format!("0.0.0.0:{port}"), &format!("127.0.0.1:{free}"));
+        ports.insert(port, free);
+    }
+    let file = write_temp("jaeger-run.yaml", &config);
+    let mut child = Command::new(&jaeger)
+        .args(["--config", &file.display().to_string()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let health = loop {
+        match http(ports["13133"], "GET", &probe_path, "") {
+            Some(status) => break status,
+            None if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(100)),
+            None => break 0,
+        }
+    };
+    let otlp = http(ports["4318"], "POST", "/v1/traces", "{}");
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(health, 200, "GET {probe_path} on the health port");
+    assert_eq!(otlp, Some(200), "the OTLP/HTTP receiver takes an (empty) export");
+}
+
+/// A bare HTTP/1.1 request on loopback; the status code, or `None` if nothing listens yet.
+fn http(port: u16, method: &str, path: &str, body: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
 }
