@@ -81,6 +81,8 @@ up: ## Create the kind cluster, build and load the image, install the chart, wai
 	else kind create cluster --name $(KIND_CLUSTER) --config kind-config.yaml --wait 120s; fi
 	$(MAKE) images
 	kind load docker-image $(IMAGE) --name $(KIND_CLUSTER)
+	@# helm installs crds/ only on first install, never on upgrade: apply them so they stay current.
+	kubectl apply --server-side --force-conflicts -f charts/firedrill/crds/
 	helm upgrade --install firedrill charts/firedrill --namespace $(CONTROL_NS) --create-namespace \
 		--set image.repository=$(firstword $(subst :, ,$(IMAGE))) --set-string image.tag=$(lastword $(subst :, ,$(IMAGE))) \
 		--set lab.namespace=$(LAB_NS) --wait --timeout 10m
