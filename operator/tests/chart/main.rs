@@ -12,6 +12,7 @@
 mod support;
 
 mod backends;
+mod binaries;
 mod dry_run;
 mod files;
 mod render;
