@@ -116,12 +116,8 @@ impl Lab {
         if opts.jaeger
             && let Some(binary) = jaeger::find()
         {
-            // Started first so it is stopped last, after every span has been flushed to it.
-            let (process, addrs) =
-                jaeger::start(&binary, &lab.dir.join("jaeger"), lab.logs().join("jaeger.log"), &lab.http).await?;
-            lab.processes.push(process);
-            lab.jaeger = Some(addrs.query);
-            opts.otlp.get_or_insert_with(|| jaeger::otlp_url(&addrs));
+            let otlp = lab.start_jaeger(&binary).await?;
+            opts.otlp.get_or_insert(otlp);
         }
         let opts = &opts;
         for spec in topology::SERVICES {
@@ -200,6 +196,16 @@ impl Lab {
         process.wait_ready(&self.http, &format!("http://{}/readyz", self.loadgen), READY_WITHIN).await?;
         self.processes.push(process);
         Ok(())
+    }
+
+    /// Starts Jaeger first, so it is stopped last, after every span has been flushed to it;
+    /// returns the OTLP/HTTP base URL for the services.
+    async fn start_jaeger(&mut self, binary: &Path) -> Result<String, LabError> {
+        let (dir, log) = (self.dir.join("jaeger"), self.logs().join("jaeger.log"));
+        let (process, addrs) = jaeger::start(binary, &dir, log, &self.http).await?;
+        self.processes.push(process);
+        self.jaeger = Some(addrs.query);
+        Ok(jaeger::otlp_url(&addrs))
     }
 
     async fn start_prometheus(&mut self, binary: &Path) -> Result<(), LabError> {
