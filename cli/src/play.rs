@@ -76,7 +76,7 @@ async fn run_prompt(session: &mut Session, player: &str, progress: &Progress) ->
                     return Ok(());
                 }
                 let s = session.status();
-                progress.tick(&format!("[{}] {:>3} s elapsed, {:>3} s left > ", format!("{:?}", s.phase), s.elapsed_ms / 1000, s.remaining_ms / 1000));
+                progress.tick(&format!("[{:?}] {:>3} s elapsed, {:>3} s left > ", s.phase, s.elapsed_ms / 1000, s.remaining_ms / 1000));
             }
             line = lines.next_line(), if stdin_open => match line? {
                 Some(line) => {

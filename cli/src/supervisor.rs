@@ -20,7 +20,7 @@ use crate::lab::Lab;
 use crate::session::{Session, fresh_seed};
 
 enum Slot {
-    Idle(Lab),
+    Idle(Box<Lab>),
     Drill(Box<Session>),
     /// Only while a transition is in flight, or after the lab was lost.
     Empty,
@@ -66,7 +66,7 @@ impl Supervisor {
     pub fn new(lab: Lab, catalog_dir: PathBuf, leaderboard_file: PathBuf) -> Arc<Self> {
         let leaderboard =
             std::fs::read(&leaderboard_file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-        let state = State { slot: Slot::Idle(lab), last_debrief: None, leaderboard };
+        let state = State { slot: Slot::Idle(Box::new(lab)), last_debrief: None, leaderboard };
         Arc::new(Supervisor {
             state: Mutex::new(state),
             catalog_dir,
@@ -117,7 +117,7 @@ impl Supervisor {
                     let _ = std::fs::write(&self.leaderboard_file, bytes);
                 }
                 state.last_debrief = Some(debrief);
-                state.slot = Slot::Idle(lab);
+                state.slot = Slot::Idle(Box::new(lab));
             }
             Err(e) => eprintln!("finishing the drill failed; the lab is lost: {e:#}"),
         }
@@ -135,7 +135,7 @@ impl Supervisor {
     pub async fn lab_status(&self) -> Reply {
         let state = self.state.lock().await;
         let (lab, phase) = match &state.slot {
-            Slot::Idle(lab) => (Some(lab), None),
+            Slot::Idle(lab) => (Some(&**lab), None),
             Slot::Drill(s) => (Some(&s.lab), Some(s.phase())),
             Slot::Empty => (None, None),
         };
@@ -178,7 +178,7 @@ impl Supervisor {
         };
         let mut state = self.state.lock().await;
         let lab = match std::mem::replace(&mut state.slot, Slot::Empty) {
-            Slot::Idle(lab) => lab,
+            Slot::Idle(lab) => *lab,
             other => {
                 state.slot = other;
                 return (
