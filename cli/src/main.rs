@@ -81,7 +81,7 @@ enum Command {
     /// Check scenario files; every mistake is reported as file:line:column.
     #[command(subcommand)]
     Scenarios(ScenariosCommand),
-    /// Run scenarios headless on the local lab and check their signals on real Prometheus.
+    /// Run scenarios headless on the local lab and check their signals on real Prometheus and Jaeger.
     Verify {
         /// Scenario names (default: the whole catalog).
         scenarios: Vec<String>,
