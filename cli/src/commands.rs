@@ -101,13 +101,9 @@ pub async fn lab(cmd: LabCommand, catalog: &Path, bin_dir: &Path) -> anyhow::Res
 }
 
 fn print_lab(status: &Value) {
-    match status["prometheus"].as_str() {
-        Some(p) => println!("Prometheus   http://{p}/graph"),
-        None => println!("Prometheus   not installed (apt-get install prometheus)"),
-    }
-    match status["jaeger"].as_str() {
-        Some(j) => println!("Jaeger       http://{j}/api/traces?service=api (query API)"),
-        None => println!("Jaeger       not built (tools/jaeger/ensure.sh)"),
+    let addr = |key: &str| status[key].as_str().map(str::to_string);
+    for line in crate::output::backend_lines(addr("prometheus"), addr("jaeger"), addr("victorialogs")) {
+        println!("{}", line.trim_start());
     }
     for i in status["instances"].as_array().into_iter().flatten() {
         let name = format!("{}[{}]", i["service"].as_str().unwrap_or("?"), i["replica"]);

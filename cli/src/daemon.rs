@@ -70,7 +70,7 @@ pub async fn supervise(catalog: PathBuf, bin_dir: PathBuf, rate: f64) -> anyhow:
         mix: "product=8,checkout=2".into(),
         prometheus: true,
         jaeger: true,
-        otlp: None,
+        victorialogs: true,
     };
     let lab = Lab::up(&opts).await.context("starting the lab")?;
     let control = free_addr()?;

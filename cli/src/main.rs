@@ -183,7 +183,7 @@ fn lab_options(s: &firedrill_drill::Scenario, bin_dir: PathBuf, kind: &str) -> a
         mix: catalog::mix_flag(s),
         prometheus: true,
         jaeger: true,
-        otlp: None,
+        victorialogs: true,
     })
 }
 

@@ -77,3 +77,32 @@ pub enum Colour {
     Red,
     Yellow,
 }
+
+/// Where the lab's backends answer, one line each (`None` = not running, with how to get it),
+/// for `play` and `lab status`.
+pub fn backend_lines(prometheus: Option<String>, jaeger: Option<String>, victorialogs: Option<String>) -> Vec<String> {
+    let line = |name: &str, at: Option<String>, url: fn(&str) -> String, missing: &str| match at {
+        Some(addr) => format!("  {name:<15} {}", url(&addr)),
+        None => format!("  {name:<15} {missing}"),
+    };
+    vec![
+        line(
+            "Prometheus",
+            prometheus,
+            |a| format!("http://{a}/graph"),
+            "not installed (apt-get install prometheus); use each service's /metrics",
+        ),
+        line(
+            "Jaeger",
+            jaeger,
+            |a| format!("http://{a}/api/traces?service=api (query API)"),
+            "not built (tools/jaeger/ensure.sh); no traces",
+        ),
+        line(
+            "VictoriaLogs",
+            victorialogs,
+            |a| format!("http://{a}/select/vmui/ (LogsQL UI; API under /select/logsql/)"),
+            "not built (tools/victorialogs/ensure.sh); logs only in the files below",
+        ),
+    ]
+}

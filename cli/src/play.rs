@@ -49,14 +49,9 @@ pub async fn play(opts: PlayOptions, scenario: Scenario) -> anyhow::Result<()> {
 
 fn print_where_to_look(lab: &Lab) {
     println!("\nWhere to look:");
-    if let Some(p) = lab.prometheus {
-        println!("  Prometheus      http://{p}/graph");
-    } else {
-        println!("  Prometheus      not installed (apt-get install prometheus); use each service's /metrics");
-    }
-    match lab.jaeger {
-        Some(j) => println!("  Jaeger          http://{j}/api/traces?service=api (query API)"),
-        None => println!("  Jaeger          not built (tools/jaeger/ensure.sh); no traces"),
+    let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string());
+    for line in crate::output::backend_lines(addr(lab.prometheus), addr(lab.jaeger), addr(lab.victorialogs)) {
+        println!("{line}");
     }
     for i in &lab.instances {
         println!("  {:<15} http://{}/metrics", format!("{}[{}]", i.service, i.replica), i.addr);

@@ -147,6 +147,7 @@ impl Supervisor {
                     "loadgen": lab.loadgen,
                     "prometheus": lab.prometheus,
                     "jaeger": lab.jaeger,
+                    "victorialogs": lab.victorialogs,
                     "logs": lab.logs(),
                     "drillPhase": phase,
                 }),

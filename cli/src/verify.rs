@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use firedrill_drill::scenario::{Culprit, Signal};
+use firedrill_drill::scenario::{Culprit, Query, Signal};
 use firedrill_drill::{Draw, Scenario};
 
 use crate::lab::{Lab, LabOptions};
@@ -61,16 +61,12 @@ pub async fn run_case(
         mix: crate::catalog::mix_flag(scenario),
         prometheus: true,
         jaeger: true,
-        otlp: None,
+        victorialogs: true,
     };
     match Lab::up(&lab_opts).await {
         Ok(mut lab) => {
-            if lab.prometheus.is_none() {
-                report.failures.push(
-                    "Prometheus is not installed (apt-get install prometheus, or set FIREDRILL_PROMETHEUS)".into(),
-                );
-            } else if scenario.signals_for(culprit).any(|s| !lab.has_backend(&s.query)) {
-                report.failures.push("Jaeger is not built (tools/jaeger/ensure.sh, or set FIREDRILL_JAEGER)".into());
+            if let Some(missing) = missing_backend(&lab, scenario, culprit) {
+                report.failures.push(missing.into());
             } else if let Err(e) = phases(opts, scenario, culprit, draw, &mut lab, &mut report, progress).await {
                 report.failures.push(format!("lab error: {e}"));
             }
@@ -87,6 +83,22 @@ pub async fn run_case(
     }
     report.seconds = started.elapsed().as_secs_f64();
     report
+}
+
+const NO_PROMETHEUS: &str = "Prometheus is not installed (apt-get install prometheus, or set FIREDRILL_PROMETHEUS)";
+
+/// Why a backend the case needs is not running, if one is not: Prometheus always (the lab's
+/// load is judged on it), the others when one of the culprit's signals asks them.
+fn missing_backend(lab: &Lab, scenario: &Scenario, culprit: &Culprit) -> Option<&'static str> {
+    if lab.prometheus.is_none() {
+        return Some(NO_PROMETHEUS);
+    }
+    let query = scenario.signals_for(culprit).map(|s| &s.query).find(|q| lab.backend(q).is_none())?;
+    Some(match query {
+        Query::Promql(_) => NO_PROMETHEUS,
+        Query::Traces(_) => "Jaeger is not built (tools/jaeger/ensure.sh, or set FIREDRILL_JAEGER)",
+        Query::Logsql(_) => "VictoriaLogs is not built (tools/victorialogs/ensure.sh, or set FIREDRILL_VICTORIALOGS)",
+    })
 }
 
 async fn phases(

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use firedrill_drill::scenario::TraceQuery;
 use http::Method;
 
-use super::{LabError, Process, free_addr, traces};
+use super::{LabError, Process, free_addr, tools, traces};
 use crate::http::{Http, HttpError};
 
 /// The pinned version, as in tools/jaeger/versions.env (a test keeps the two in step); the
@@ -58,19 +58,7 @@ pub async fn start(binary: &Path, dir: &Path, log: PathBuf, http: &Http) -> Resu
 
 /// Where the Jaeger binary is: `FIREDRILL_JAEGER`, else the tools cache, else `jaeger` on PATH.
 pub fn find() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("FIREDRILL_JAEGER") {
-        return Some(PathBuf::from(p));
-    }
-    let cache = match std::env::var_os("FIREDRILL_TOOLS_CACHE") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(std::env::var_os("HOME")?).join(".cache/firedrill/tools"),
-    };
-    let cached = cache.join(format!("jaeger-{VERSION}")).join("jaeger");
-    if cached.is_file() {
-        return Some(cached);
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join("jaeger")).find(|p| p.is_file())
+    tools::find("FIREDRILL_JAEGER", "jaeger", Some(VERSION))
 }
 
 /// The collector-style configuration: OTLP/HTTP in (no gRPC receiver), memory storage, query
@@ -124,9 +112,9 @@ pub fn args(file: &Path) -> Vec<String> {
     vec!["--config".into(), file.display().to_string()]
 }
 
-/// The OTLP/HTTP base URL services export to.
-pub fn otlp_url(addrs: &Addrs) -> String {
-    format!("http://{}", addrs.otlp)
+/// The OTLP/HTTP traces URL services export to (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`).
+pub fn otlp_traces_url(addrs: &Addrs) -> String {
+    format!("http://{}/v1/traces", addrs.otlp)
 }
 
 /// Waits until the OTLP receiver accepts an (empty) export: the query API comes up first, the

@@ -1,15 +1,22 @@
 //! The local lab: every service (with its replicas), loadgen and, when installed, a real
-//! Prometheus and a real Jaeger, as processes on loopback. Fault sets reach the services through the same admin
-//! API the operator uses.
+//! Prometheus, Jaeger and VictoriaLogs, as processes on loopback. Services export traces and
+//! logs with the standard `OTEL_*` variables. Fault sets reach the services through the same
+//! admin API the operator uses.
 
 pub mod jaeger;
 mod process;
 pub mod prometheus;
+mod tools;
 mod topology;
 pub mod traces;
+pub mod victorialogs;
 
 #[cfg(test)]
 mod jaeger_tests;
+#[cfg(test)]
+mod test_services;
+#[cfg(test)]
+mod victorialogs_tests;
 
 pub use process::{Process, SpawnError, free_addr};
 
@@ -40,10 +47,11 @@ pub struct LabOptions {
     pub mix: String,
     /// Start Prometheus if it is installed.
     pub prometheus: bool,
-    /// Start Jaeger if it is built (tools/jaeger/ensure.sh); services then export to it.
+    /// Start Jaeger if it is built (tools/jaeger/ensure.sh); services then send traces to it.
     pub jaeger: bool,
-    /// OTLP/HTTP base URL for traces and logs, if a collector runs (overrides Jaeger's).
-    pub otlp: Option<String>,
+    /// Start VictoriaLogs if it is built (tools/victorialogs/ensure.sh); services then send
+    /// logs to it (as well as to their log files).
+    pub victorialogs: bool,
 }
 
 /// A running lab instance of a service.
@@ -65,6 +73,10 @@ pub struct Lab {
     pub prometheus: Option<SocketAddr>,
     /// Jaeger's query API, when Jaeger runs.
     pub jaeger: Option<SocketAddr>,
+    /// VictoriaLogs' HTTP API and UI, when it runs.
+    pub victorialogs: Option<SocketAddr>,
+    /// The `OTEL_EXPORTER_OTLP_*` variables every service gets.
+    telemetry_env: Vec<(&'static str, String)>,
     token: String,
     processes: Vec<Process>,
     http: Http,
@@ -107,19 +119,24 @@ impl Lab {
             loadgen: free_addr().map_err(|source| LabError::Io { what: "finding a free port".into(), source })?,
             prometheus: None,
             jaeger: None,
+            victorialogs: None,
+            telemetry_env: Vec::new(),
             token: new_token()?,
             processes: Vec::new(),
             http: Http::default(),
             generation: 0,
         };
-        let mut opts = opts.clone();
+        // The backends start first, so they stop last, after every span and line is flushed.
         if opts.jaeger
             && let Some(binary) = jaeger::find()
         {
-            let otlp = lab.start_jaeger(&binary).await?;
-            opts.otlp.get_or_insert(otlp);
+            lab.start_jaeger(&binary).await?;
         }
-        let opts = &opts;
+        if opts.victorialogs
+            && let Some(binary) = victorialogs::find()
+        {
+            lab.start_victorialogs(&binary).await?;
+        }
         for spec in topology::SERVICES {
             let replicas = opts.replicas.get(spec.name).copied().unwrap_or(1).max(1);
             for replica in 0..replicas {
@@ -166,13 +183,12 @@ impl Lab {
             args.extend([flag.to_string(), self.endpoints(dependency)]);
         }
         args.extend(spec.flags.iter().map(|f| f.to_string()));
-        if let Some(otlp) = &opts.otlp {
-            args.extend(["--otlp-endpoint".to_string(), otlp.clone()]);
-        }
+        let mut env: Vec<(&str, &str)> = SERVICE_ENV.to_vec();
+        env.extend(self.telemetry_env.iter().map(|(k, v)| (*k, v.as_str())));
         let label = format!("{}-{replica}", spec.name);
         let log = self.dir.join("logs").join(format!("{label}.log"));
         let mut process =
-            Process::spawn(&label, &Self::binary(opts, spec.name)?, &args, SERVICE_ENV, log.clone(), Some(&self.token))
+            Process::spawn(&label, &Self::binary(opts, spec.name)?, &args, &env, log.clone(), Some(&self.token))
                 .await?;
         process.wait_ready(&self.http, &format!("http://{addr}/readyz"), READY_WITHIN).await?;
         self.processes.push(process);
@@ -198,14 +214,22 @@ impl Lab {
         Ok(())
     }
 
-    /// Starts Jaeger first, so it is stopped last, after every span has been flushed to it;
-    /// returns the OTLP/HTTP base URL for the services.
-    async fn start_jaeger(&mut self, binary: &Path) -> Result<String, LabError> {
+    async fn start_jaeger(&mut self, binary: &Path) -> Result<(), LabError> {
         let (dir, log) = (self.dir.join("jaeger"), self.logs().join("jaeger.log"));
         let (process, addrs) = jaeger::start(binary, &dir, log, &self.http).await?;
         self.processes.push(process);
         self.jaeger = Some(addrs.query);
-        Ok(jaeger::otlp_url(&addrs))
+        self.telemetry_env.push(("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", jaeger::otlp_traces_url(&addrs)));
+        Ok(())
+    }
+
+    async fn start_victorialogs(&mut self, binary: &Path) -> Result<(), LabError> {
+        let (dir, log) = (self.dir.join("victorialogs"), self.logs().join("victorialogs.log"));
+        let (process, addr) = victorialogs::start(binary, &dir, log, &self.http).await?;
+        self.processes.push(process);
+        self.victorialogs = Some(addr);
+        self.telemetry_env.push(("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", victorialogs::otlp_logs_url(addr)));
+        Ok(())
     }
 
     async fn start_prometheus(&mut self, binary: &Path) -> Result<(), LabError> {
@@ -273,20 +297,22 @@ impl Lab {
     }
 
     /// Evaluates a signal's query on its backend: PromQL on Prometheus, trace measures on
-    /// Jaeger (`None` without that backend or without data).
+    /// Jaeger, LogsQL on VictoriaLogs (`None` without that backend or without data).
     pub async fn query(&self, query: &Query) -> Result<Option<f64>, LabError> {
-        match (query, self.prometheus, self.jaeger) {
-            (Query::Promql(promql), Some(addr), _) => Ok(prometheus::query(&self.http, addr, promql).await?),
-            (Query::Traces(q), _, Some(addr)) => Ok(jaeger::measure(&self.http, addr, q).await?),
-            _ => Ok(None),
-        }
+        let Some(addr) = self.backend(query) else { return Ok(None) };
+        Ok(match query {
+            Query::Promql(promql) => prometheus::query(&self.http, addr, promql).await?,
+            Query::Traces(q) => jaeger::measure(&self.http, addr, q).await?,
+            Query::Logsql(logsql) => victorialogs::query(&self.http, addr, logsql).await?,
+        })
     }
 
-    /// Whether the backend `query` needs is running.
-    pub fn has_backend(&self, query: &Query) -> bool {
+    /// The address of the backend `query` needs, if it runs.
+    pub fn backend(&self, query: &Query) -> Option<SocketAddr> {
         match query {
-            Query::Promql(_) => self.prometheus.is_some(),
-            Query::Traces(_) => self.jaeger.is_some(),
+            Query::Promql(_) => self.prometheus,
+            Query::Traces(_) => self.jaeger,
+            Query::Logsql(_) => self.victorialogs,
         }
     }
 

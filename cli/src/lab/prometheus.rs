@@ -13,13 +13,9 @@ pub struct Job {
     pub targets: Vec<SocketAddr>,
 }
 
-/// Where the Prometheus binary is, if installed.
+/// Where the Prometheus binary is, if installed: `FIREDRILL_PROMETHEUS`, else PATH.
 pub fn find() -> Option<PathBuf> {
-    if let Some(p) = std::env::var_os("FIREDRILL_PROMETHEUS") {
-        return Some(PathBuf::from(p));
-    }
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path).map(|dir| dir.join("prometheus")).find(|p| p.is_file())
+    super::tools::find("FIREDRILL_PROMETHEUS", "prometheus", None)
 }
 
 /// The scrape configuration for `jobs`.
@@ -53,9 +49,14 @@ pub fn args(dir: &Path, addr: SocketAddr) -> Vec<String> {
 pub async fn query(http: &Http, addr: SocketAddr, promql: &str) -> Result<Option<f64>, HttpError> {
     let q: String = form_urlencoded::byte_serialize(promql.as_bytes()).collect();
     let url = format!("http://{addr}/api/v1/query?query={q}");
-    let body = http.get_json(&url).await?;
+    Ok(first_sample(&http.get_json(&url).await?))
+}
+
+/// The first sample's value of an instant-query answer in Prometheus' format (which
+/// VictoriaLogs' stats queries share); `None` when there is none or it is not finite.
+pub fn first_sample(body: &serde_json::Value) -> Option<f64> {
     let sample = body["data"]["result"].as_array().and_then(|r| r.first()).map(|s| s["value"][1].clone());
-    Ok(sample.and_then(|v| v.as_str().and_then(|s| s.parse::<f64>().ok())).filter(|v| v.is_finite()))
+    sample.and_then(|v| v.as_str().and_then(|s| s.parse::<f64>().ok())).filter(|v| v.is_finite())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! docs/scenario-format.md documents every field.
 
 mod catalog;
+mod logs;
 mod parse;
 mod path;
 mod traces;
@@ -174,8 +175,8 @@ pub struct Signal {
     pub within_seconds: u32,
 }
 
-/// A query, tagged by its backend: `promql` (Prometheus) or `traces` (Jaeger). A `logql`
-/// (Loki) variant can be added later without changing existing files.
+/// A query, tagged by its backend: `promql` (Prometheus), `traces` (Jaeger) or `logsql`
+/// (VictoriaLogs, the lab's log backend; Loki is not used, being AGPL-licensed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub enum Query {
@@ -184,6 +185,10 @@ pub enum Query {
     Promql(String),
     /// A measure computed from the traces Jaeger holds for one service.
     Traces(TraceQuery),
+    /// A LogsQL query. In a signal it is evaluated as a stats query: it needs a `_time:`
+    /// window and a `| stats` pipe and must return one number (NaN or nothing is no data);
+    /// in an isolating query it may be a plain search, as a player would type it.
+    Logsql(String),
 }
 
 /// How a query's value is compared with the threshold.
@@ -266,18 +271,19 @@ impl std::fmt::Display for Difficulty {
 // === impl Query ===
 
 impl Query {
-    /// The backend the query is for, as written in files (`promql`, `traces`).
+    /// The backend the query is for, as written in files (`promql`, `traces`, `logsql`).
     pub fn backend(&self) -> &'static str {
         match self {
             Query::Promql(_) => "promql",
             Query::Traces(_) => "traces",
+            Query::Logsql(_) => "logsql",
         }
     }
 
-    /// The query text: the PromQL expression, or a trace query in one line.
+    /// The query text: the PromQL or LogsQL expression, or a trace query in one line.
     pub fn text(&self) -> std::borrow::Cow<'_, str> {
         match self {
-            Query::Promql(q) => std::borrow::Cow::Borrowed(q),
+            Query::Promql(q) | Query::Logsql(q) => std::borrow::Cow::Borrowed(q),
             Query::Traces(t) => t.text(),
         }
     }

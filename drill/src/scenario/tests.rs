@@ -272,3 +272,18 @@ fn trace_queries_load_and_their_mistakes_point_at_the_field() {
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].starts_with("t.yaml:22:76: inventory does not call `payments`; expected one of warehouse"), "{e:?}");
 }
+
+#[test]
+fn log_queries_load_and_their_mistakes_point_at_the_query() {
+    let ok = with_line(
+        22,
+        r#"        query: { logsql: '_time:1m service.name:=inventory "upstream timeout" | stats count()' }"#,
+    );
+    let s = Scenario::from_yaml("t.yaml", &ok).unwrap();
+    assert_eq!(s.culprits[0].signals[0].query.backend(), "logsql");
+    let e = errors(&with_line(22, r#"        query: { logsql: 'service.name:=invntory "upstream timeout"' }"#));
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(e.iter().all(|e| e.starts_with("t.yaml:22:")), "{e:?}");
+    assert!(e[0].contains("needs a `_time:` window"), "{e:?}");
+    assert!(e[2].contains("unknown service `invntory`"), "{e:?}");
+}

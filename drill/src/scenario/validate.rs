@@ -84,9 +84,15 @@ impl Checker<'_> {
         }
     }
 
-    fn query(&mut self, path: Path, query: &Query) {
+    /// `signal`: the query must yield a number (isolating queries may be plain searches).
+    fn query(&mut self, path: Path, query: &Query, signal: bool) {
         match query {
             Query::Promql(q) => self.non_empty(path.key("promql"), "query", q),
+            Query::Logsql(q) => {
+                for msg in super::logs::problems(q, signal) {
+                    self.report(path.key("logsql"), msg);
+                }
+            }
             Query::Traces(t) => {
                 for (at, msg) in t.problems(&path.key("traces")) {
                     self.report(at, msg);
@@ -210,7 +216,7 @@ impl Checker<'_> {
         for (i, q) in culprit.isolating_queries.iter().enumerate() {
             let at = path.key("isolatingQueries").index(i);
             self.non_empty(at.key("why"), "why", &q.why);
-            self.query(at.key("query"), &q.query);
+            self.query(at.key("query"), &q.query, false);
         }
     }
 
@@ -306,7 +312,7 @@ impl Checker<'_> {
                 );
                 self.report(at.key("name"), msg);
             }
-            self.query(at.key("query"), &signal.query);
+            self.query(at.key("query"), &signal.query, true);
             if !signal.threshold.is_finite() {
                 let msg = format!("threshold {} is not a number; expected a finite number", signal.threshold);
                 self.report(at.key("threshold"), msg);

@@ -43,6 +43,8 @@ struct Line {
     json: String,
     severity: Severity,
     message: String,
+    /// The event's other fields, sent as OTLP attributes so log backends can filter on them.
+    fields: Map<String, Value>,
     time: SystemTime,
     trace: Option<(TraceId, SpanId)>,
     due: Instant,
@@ -170,8 +172,11 @@ fn emit(output: &LogOutput, otlp: Option<&OtlpLogs>, line: &Line) {
     if let Some((_, logger)) = otlp {
         let mut record = logger.create_log_record();
         record.set_timestamp(line.time);
+        // Observed now, after any `log-delay`: the gap is the delay a log pipeline would add.
+        record.set_observed_timestamp(SystemTime::now());
         record.set_severity_number(line.severity);
         record.set_body(AnyValue::from(line.message.clone()));
+        record.add_attributes(line.fields.iter().map(|(k, v)| (k.clone(), any_value(v))));
         if let Some((trace_id, span_id)) = line.trace {
             record.set_trace_context(trace_id, span_id, None);
         }
@@ -238,9 +243,18 @@ fn format_line(service: &str, event: &tracing::Event<'_>, trace: Option<(TraceId
         obj.insert("trace_id".into(), Value::String(trace_id.to_string()));
         obj.insert("span_id".into(), Value::String(span_id.to_string()));
     }
-    obj.extend(fields.0);
+    obj.extend(fields.0.clone());
     let json = Value::Object(obj).to_string();
-    Line { json, severity: severity(meta.level()), message, time, trace, due }
+    Line { json, severity: severity(meta.level()), message, fields: fields.0, time, trace, due }
+}
+
+fn any_value(v: &Value) -> AnyValue {
+    match v {
+        Value::Bool(b) => AnyValue::Boolean(*b),
+        Value::Number(n) => n.as_i64().map_or_else(|| AnyValue::Double(n.as_f64().unwrap_or_default()), AnyValue::Int),
+        Value::String(s) => AnyValue::from(s.clone()),
+        other => AnyValue::from(other.to_string()),
+    }
 }
 
 fn severity(level: &tracing::Level) -> Severity {

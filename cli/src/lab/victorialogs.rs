@@ -1,0 +1,102 @@
+//! Real VictoriaLogs for the local lab: the single `victoria-logs` binary (built by
+//! tools/victorialogs/ensure.sh) taking the services' OTLP logs on loopback into filesystem
+//! storage, so the lab's logs land where players look and log signals (LogsQL stats queries)
+//! are checked on them. It stands in for Loki, which is AGPL-licensed.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::{LabError, Process, free_addr, prometheus, tools};
+use crate::http::{Http, HttpError};
+
+/// The pinned version, as in tools/victorialogs/versions.env (a test keeps the two in step);
+/// the cache path carries it.
+const VERSION: &str = "v1.52.1";
+const READY_WITHIN: Duration = Duration::from_secs(30);
+/// The memory VictoriaLogs may use for its caches; its default (60 % of the machine) would let
+/// a lab on a big machine look heavier than it is.
+const ALLOWED_MEMORY: &str = "256MiB";
+
+/// Starts `binary` with its data in `dir` and waits until it answers.
+pub async fn start(binary: &Path, dir: &Path, log: PathBuf, http: &Http) -> Result<(Process, SocketAddr), LabError> {
+    let io = |what: &str| {
+        let what = what.to_string();
+        move |source| LabError::Io { what, source }
+    };
+    let addr = free_addr().map_err(io("finding a free port"))?;
+    std::fs::create_dir_all(dir).map_err(io("creating the VictoriaLogs directory"))?;
+    let mut process = Process::spawn("victoria-logs", binary, &args(dir, addr), &[], log, None).await?;
+    process.wait_ready(http, &format!("http://{addr}/health"), READY_WITHIN).await?;
+    Ok((process, addr))
+}
+
+/// Where the VictoriaLogs binary is: `FIREDRILL_VICTORIALOGS`, else the tools cache, else
+/// `victoria-logs` on PATH.
+pub fn find() -> Option<PathBuf> {
+    tools::find("FIREDRILL_VICTORIALOGS", "victoria-logs", Some(VERSION))
+}
+
+/// Command-line arguments: one loopback listener, data under `dir`, a day's retention.
+pub fn args(dir: &Path, addr: SocketAddr) -> Vec<String> {
+    vec![
+        format!("-httpListenAddr={addr}"),
+        format!("-storageDataPath={}", dir.join("data").display()),
+        "-retentionPeriod=1d".into(),
+        format!("-memory.allowedBytes={ALLOWED_MEMORY}"),
+        "-loggerLevel=WARN".into(),
+    ]
+}
+
+/// The OTLP/HTTP logs URL services export to (`OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`).
+pub fn otlp_logs_url(addr: SocketAddr) -> String {
+    format!("http://{addr}/insert/opentelemetry/v1/logs")
+}
+
+/// Evaluates a LogsQL stats query now; `None` when it has no finite value (no lines, NaN).
+/// More than one series is an error: a signal compares one number.
+pub async fn query(http: &Http, addr: SocketAddr, logsql: &str) -> Result<Option<f64>, HttpError> {
+    let url = query_url(addr, logsql);
+    let body = http.get_json(&url).await?;
+    let series = body["data"]["result"].as_array().map_or(0, Vec::len);
+    if series > 1 {
+        let reason = format!(
+            "the LogsQL stats query returned {series} series; expected one number (keep one with `| fields <name>`)"
+        );
+        return Err(HttpError::Transport { url, reason });
+    }
+    Ok(prometheus::first_sample(&body))
+}
+
+fn query_url(addr: SocketAddr, logsql: &str) -> String {
+    let q: String = form_urlencoded::byte_serialize(logsql.as_bytes()).collect();
+    format!("http://{addr}/select/logsql/stats_query?query={q}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_pinned_version_matches_versions_env() {
+        let env = include_str!("../../../tools/victorialogs/versions.env");
+        assert!(env.lines().any(|l| l == format!("VICTORIALOGS_VERSION={VERSION}")), "bump both: {env}");
+    }
+
+    #[test]
+    fn args_bind_only_the_given_loopback_address() {
+        let args = args(Path::new("/x"), "127.0.0.1:7".parse().unwrap());
+        let listeners: Vec<&String> = args.iter().filter(|a| a.contains("ListenAddr")).collect();
+        assert_eq!(listeners, ["-httpListenAddr=127.0.0.1:7"]);
+        assert!(args.contains(&"-storageDataPath=/x/data".to_string()), "{args:?}");
+    }
+
+    #[test]
+    fn query_url_encodes_the_whole_query() {
+        let url = query_url("127.0.0.1:9".parse().unwrap(), r#"_time:1m "upstream timeout" | stats count()"#);
+        assert_eq!(
+            url,
+            "http://127.0.0.1:9/select/logsql/stats_query?query=_time%3A1m+%22upstream+timeout%22+%7C+stats+count%28%29"
+        );
+    }
+}

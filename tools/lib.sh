@@ -1,0 +1,39 @@
+# Shared by the tools/*/ensure.sh scripts: build a third-party server or CLI from its Go module
+# through a wrapper module the project owns, cached by version, and print the binary's path.
+#
+#   source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+#   go_build_cached NAME VERSION MODULE_DIR PACKAGE [LDFLAGS]
+#
+# Cache: ${FIREDRILL_TOOLS_CACHE:-$HOME/.cache/firedrill/tools}/<name>-<version>/<name>.
+# The build happens in a temporary copy of MODULE_DIR's go.mod/go.sum so the work tree stays
+# clean, and the binary is moved into place only once it is whole, so an interrupted build
+# never leaves a half-written binary that a later run would trust.
+
+go_build_cached() {
+    local name="$1" version="$2" module="$3" package="$4" ldflags="${5:-}"
+    local cache="${FIREDRILL_TOOLS_CACHE:-$HOME/.cache/firedrill/tools}"
+    local dir="$cache/$name-$version"
+    local bin="$dir/$name"
+    if [[ -x "$bin" ]]; then
+        echo "$bin"
+        return
+    fi
+    command -v go >/dev/null || { echo "ensure.sh: go is needed to build $name" >&2; exit 1; }
+    local work
+    work="$(mktemp -d)"
+    cp "$module/go.mod" "$work/"
+    [[ -f "$module/go.sum" ]] && cp "$module/go.sum" "$work/"
+    echo "ensure.sh: building $name $version (first run only; takes minutes)" >&2
+    local start=$SECONDS
+    mkdir -p "$dir"
+    if ! (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+        -ldflags="-s $ldflags" -o "$dir/$name.tmp" "$package"); then
+        rm -rf "$work"
+        echo "ensure.sh: building $name $version failed (see the go output above)" >&2
+        exit 1
+    fi
+    mv "$dir/$name.tmp" "$bin"
+    rm -rf "$work"
+    echo "ensure.sh: built $name in $((SECONDS - start))s" >&2
+    echo "$bin"
+}
