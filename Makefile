@@ -5,7 +5,7 @@ CARGO ?= cargo
 SCENARIO ?= retry-storm
 FIREDRILL := target/release/firedrill
 
-.PHONY: help build release test unit verify play lab-up lab-down lint fmt bench clean kube-tools crds bench-operator jaeger
+.PHONY: help build release test unit verify play lab-up lab-down lint fmt bench clean kube-tools crds bench-operator backends jaeger victorialogs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -18,11 +18,11 @@ release: ## Build every binary (services, loadgen, firedrill) with the release p
 
 test: unit verify ## The whole test suite (what CI runs): unit + integration tests, then every scenario verified
 
-unit: kube-tools helm-tool jaeger ## Unit and integration tests (real sockets, real service binaries, a real kube-apiserver)
+unit: kube-tools helm-tool backends ## Unit and integration tests (real sockets, real service binaries, a real kube-apiserver)
 	$(CARGO) build --workspace --bins
 	$(CARGO) test --workspace
 
-verify: release jaeger ## Every shipped scenario run on the local lab and checked on real Prometheus
+verify: release backends ## Every shipped scenario run on the local lab and checked on real Prometheus, Jaeger and VictoriaLogs
 	$(FIREDRILL) verify --junit target/verify.junit.xml
 
 play: release ## Play a drill in this terminal: make play SCENARIO=retry-storm
@@ -34,8 +34,13 @@ lab-up: release ## Start the local lab in the background (then: firedrill drill 
 lab-down: ## Stop the local lab
 	$(FIREDRILL) lab down
 
+backends: jaeger victorialogs ## Build the lab's trace and log backends once (cached by version)
+
 jaeger: ## Build Jaeger from its Go module once (cached by version); the lab starts it when present
 	tools/jaeger/ensure.sh >/dev/null
+
+victorialogs: ## Build VictoriaLogs from its Go module once (cached by version); the lab sends logs to it when present
+	tools/victorialogs/ensure.sh >/dev/null
 
 kube-tools: ## Build (once, cached) the kube-apiserver and etcd the operator tests run against
 	tools/kube/ensure.sh

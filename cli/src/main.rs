@@ -3,7 +3,9 @@
 //! The local lab runs every service as a process on loopback with a real Prometheus; the
 //! drill engine (crate `firedrill-drill`) decides what breaks and judges the answers.
 
+mod backends;
 mod catalog;
+mod check;
 mod commands;
 mod control;
 mod daemon;
@@ -12,6 +14,7 @@ mod lab;
 mod output;
 mod play;
 mod session;
+mod signals;
 mod supervisor;
 mod verify;
 
@@ -81,7 +84,10 @@ enum Command {
     /// Check scenario files; every mistake is reported as file:line:column.
     #[command(subcommand)]
     Scenarios(ScenariosCommand),
-    /// Run scenarios headless on the local lab and check their signals on real Prometheus and Jaeger.
+    /// Check one phase (baseline, active, recovered) of a scenario's signals on backends running
+    /// elsewhere, e.g. the kind lab's; the faults are someone else's (a Drill object).
+    Signals(check::SignalsArgs),
+    /// Run scenarios headless on the local lab and check their signals on real Prometheus, Jaeger and VictoriaLogs.
     Verify {
         /// Scenario names (default: the whole catalog).
         scenarios: Vec<String>,
@@ -112,6 +118,8 @@ enum ScenariosCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Print the smallest seed whose draw picks CULPRIT (for a Drill's seed Secret).
+    Seed { scenario: String, culprit: String },
 }
 
 fn main() -> ExitCode {
@@ -141,6 +149,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scenarios(ScenariosCommand::Validate { files }) => validate(&cli.scenarios_dir, files),
         Command::Scenarios(ScenariosCommand::List { json }) => list(&cli.scenarios_dir, json),
+        Command::Scenarios(ScenariosCommand::Seed { scenario, culprit }) => {
+            check::seed(&catalog::scenario(&cli.scenarios_dir, &scenario)?, &culprit)
+        }
+        Command::Signals(args) => {
+            let scenario = catalog::scenario(&cli.scenarios_dir, &args.scenario)?;
+            check::signals(args, &scenario).await
+        }
         Command::Play { scenario, seed, player, warm_up } => {
             let scenario = catalog::scenario(&cli.scenarios_dir, &scenario)?;
             let lab = lab_options(&scenario, bin_dir, "play")?;
@@ -251,17 +266,13 @@ async fn run_verify(
         };
         for draw in draws {
             let report = verify::run_case(opts, s, &draw.culprit, &draw, &progress).await;
-            let verdict =
-                if report.failures.is_empty() { paint("PASS", Colour::Green) } else { paint("FAIL", Colour::Red) };
+            let verdict = if report.found.failures.is_empty() {
+                paint("PASS", Colour::Green)
+            } else {
+                paint("FAIL", Colour::Red)
+            };
             progress.say(&format!("{verdict} {} / {} ({:.0} s)", report.scenario, report.culprit, report.seconds));
-            for line in report
-                .failures
-                .iter()
-                .map(|f| format!("  - {f}"))
-                .chain(report.notes.iter().map(|n| format!("    {n}")))
-            {
-                progress.say(&line);
-            }
+            report.found.print(&progress);
             reports.push(report);
         }
     }
@@ -271,7 +282,7 @@ async fn run_verify(
     if json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     }
-    let failed = reports.iter().filter(|r| !r.failures.is_empty()).count();
+    let failed = reports.iter().filter(|r| !r.found.failures.is_empty()).count();
     progress.say(&format!("{} of {} passed (seed {seed})", reports.len() - failed, reports.len()));
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }

@@ -50,7 +50,11 @@ pub async fn play(opts: PlayOptions, scenario: Scenario) -> anyhow::Result<()> {
 fn print_where_to_look(lab: &Lab) {
     println!("\nWhere to look:");
     let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string());
-    for line in crate::output::backend_lines(addr(lab.prometheus), addr(lab.jaeger), addr(lab.victorialogs)) {
+    for line in crate::output::backend_lines(
+        addr(lab.backends.prometheus),
+        addr(lab.backends.jaeger),
+        addr(lab.backends.victorialogs),
+    ) {
         println!("{line}");
     }
     for i in &lab.instances {

@@ -121,7 +121,7 @@ impl Session {
             scenario.signals_for(&culprit).filter(|s| !seen.contains_key(&s.name)).cloned().collect()
         };
         for signal in pending {
-            if let Some(v) = self.lab.query(&signal.query).await?
+            if let Some(v) = self.lab.backends.query(&signal.query).await?
                 && signal.holds(v)
             {
                 self.drill.signal_seen(now(), &signal.name)?;

@@ -145,9 +145,9 @@ impl Supervisor {
                 json!({
                     "instances": lab.instances,
                     "loadgen": lab.loadgen,
-                    "prometheus": lab.prometheus,
-                    "jaeger": lab.jaeger,
-                    "victorialogs": lab.victorialogs,
+                    "prometheus": lab.backends.prometheus,
+                    "jaeger": lab.backends.jaeger,
+                    "victorialogs": lab.backends.victorialogs,
                     "logs": lab.logs(),
                     "drillPhase": phase,
                 }),

@@ -159,3 +159,51 @@ fn play_runs_a_whole_drill_from_a_piped_prompt() {
     assert!(text.contains("# Debrief") && text.contains("inventory-warehouse-timeout"), "{text}");
     assert!(text.contains("looked at client outcomes"), "the note reaches the debrief: {text}");
 }
+
+/// `firedrill signals` on the background lab's backends, phase by phase, with the faults
+/// driven by a drill (as `make verify-kind` drives them with a Drill object): the baseline
+/// holds, the active phase sees every signal (PromQL and LogsQL), an early recovery check
+/// fails while the faults last, and the real one passes after the drill stops.
+#[test]
+fn signals_follow_a_drill_through_baseline_active_and_recovered() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path();
+    let up = run(cwd, &["lab", "up", "--rate", "60"]);
+    assert!(up.status.success(), "lab up: {}", String::from_utf8_lossy(&up.stderr));
+    let lab = json(&run(cwd, &["lab", "status", "--json"]));
+    let addr = |key: &str| {
+        lab[key].as_str().unwrap_or_else(|| panic!("no {key} in the lab (make backends builds it): {lab}")).to_string()
+    };
+    let (prometheus, jaeger, logs) = (addr("prometheus"), addr("jaeger"), addr("victorialogs"));
+    let seed = stdout(&run(cwd, &["scenarios", "seed", "timeout-too-short", "inventory-warehouse-timeout"]));
+    let signals = |phase: &str, extra: &[&str]| {
+        let mut args = vec!["signals", "timeout-too-short", "--culprit", "inventory-warehouse-timeout"];
+        args.extend(["--phase", phase, "--prometheus", &prometheus, "--jaeger", &jaeger, "--victorialogs", &logs]);
+        args.extend(extra);
+        run(cwd, &args)
+    };
+
+    let baseline = signals("baseline", &["--json"]);
+    let found = json(&baseline);
+    assert!(found["failures"].as_array().unwrap().is_empty(), "{found}");
+
+    let started = run(cwd, &["drill", "start", "timeout-too-short", "--seed", seed.trim(), "--warm-up", "1"]);
+    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    eventually(Duration::from_secs(20), || {
+        (json(&run(cwd, &["drill", "status", "--json"]))["phase"] == "active").then_some(())
+    });
+    let active = signals("active", &[]);
+    let text = String::from_utf8_lossy(&active.stderr).into_owned();
+    assert!(active.status.success(), "every signal holds within its deadline:\n{text}");
+    assert!(text.contains("`inventory-logs-warehouse-timeouts` held after"), "the log signal is checked:\n{text}");
+
+    let early = signals("recovered", &["--within", "2"]);
+    assert_eq!(early.status.code(), Some(1), "faults still active, yet recovered passed");
+    assert!(String::from_utf8_lossy(&early.stderr).contains("still showing after revert"));
+
+    let stop = run(cwd, &["drill", "stop"]);
+    assert!(stop.status.success(), "{}", String::from_utf8_lossy(&stop.stderr));
+    let recovered = signals("recovered", &["--within", "120"]);
+    assert!(recovered.status.success(), "{}", String::from_utf8_lossy(&recovered.stderr));
+    assert!(run(cwd, &["lab", "down"]).status.success());
+}

@@ -168,7 +168,8 @@ impl Debrief {
         }
         writeln!(md, "## What would have isolated it fastest\n")?;
         for q in &self.isolating_queries {
-            writeln!(md, "- {}\n\n  ```{}\n  {}\n  ```\n", q.why, q.query.backend(), q.query.text())?;
+            let (q, why) = (&q.query, &q.why);
+            writeln!(md, "- {why} (in {})\n\n  ```{}\n  {}\n  ```\n", q.backend_name(), q.backend(), q.text())?;
         }
         Ok(())
     }

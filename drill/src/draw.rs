@@ -32,6 +32,10 @@ pub struct Draw {
 /// Faults per `(service, replica index)`.
 pub type FaultSets = BTreeMap<(String, u32), Vec<Fault>>;
 
+/// How many seeds `seed_for` tries: a culprit has a 1-in-(culprits) chance per seed, so with
+/// the handful of culprits a scenario has the search ends within a few seeds.
+const SEED_SEARCH: u64 = 100_000;
+
 // === impl SplitMix64 ===
 
 impl SplitMix64 {
@@ -66,6 +70,14 @@ impl Draw {
     /// Runs a named culprit (for `verify --all-culprits`); `seed` is kept for the record.
     pub fn of_culprit(scenario: &Scenario, culprit_id: &str, seed: u64) -> Option<Draw> {
         Some(Self::build(scenario, seed, scenario.culprit(culprit_id)?))
+    }
+
+    /// The smallest seed from 1 whose draw picks `culprit_id`, so a drill that only takes a
+    /// seed (a Drill object on a cluster) can be made to run a given culprit. `None` for an
+    /// unknown culprit.
+    pub fn seed_for(scenario: &Scenario, culprit_id: &str) -> Option<u64> {
+        scenario.culprit(culprit_id)?;
+        (1..=SEED_SEARCH).find(|seed| Draw::new(scenario, *seed).culprit.id == culprit_id)
     }
 
     fn build(scenario: &Scenario, seed: u64, culprit: &Culprit) -> Draw {
@@ -125,6 +137,18 @@ mod tests {
             seen.insert(Draw::new(&s, seed).culprit.id);
         }
         assert_eq!(seen.len(), s.culprits.len());
+    }
+
+    #[test]
+    fn seed_for_finds_a_seed_that_draws_the_culprit() {
+        let s = scenario("timeout-too-short");
+        for c in &s.culprits {
+            let seed = Draw::seed_for(&s, &c.id).unwrap();
+            assert_eq!(Draw::new(&s, seed).culprit.id, c.id);
+            assert!((1..seed).all(|smaller| Draw::new(&s, smaller).culprit.id != c.id), "the smallest seed");
+        }
+        assert_eq!(Draw::seed_for(&s, "inventory-warehouse-timeout"), Some(3), "the CLI tests rely on it");
+        assert_eq!(Draw::seed_for(&s, "no-such-culprit"), None);
     }
 
     #[test]

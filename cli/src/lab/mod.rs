@@ -25,11 +25,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use firedrill_drill::scenario::Query;
 use firedrill_fault::{Fault, FaultSet};
 use http::Method;
 use serde::Serialize;
 
+use crate::backends::Backends;
 use crate::http::Http;
 
 /// What to start.
@@ -70,11 +70,8 @@ pub struct Lab {
     pub dir: PathBuf,
     pub instances: Vec<Instance>,
     pub loadgen: SocketAddr,
-    pub prometheus: Option<SocketAddr>,
-    /// Jaeger's query API, when Jaeger runs.
-    pub jaeger: Option<SocketAddr>,
-    /// VictoriaLogs' HTTP API and UI, when it runs.
-    pub victorialogs: Option<SocketAddr>,
+    /// Prometheus, Jaeger and VictoriaLogs, those that run.
+    pub backends: Backends,
     /// The `OTEL_EXPORTER_OTLP_*` variables every service gets.
     telemetry_env: Vec<(&'static str, String)>,
     token: String,
@@ -117,9 +114,7 @@ impl Lab {
             dir: opts.dir.clone(),
             instances: Vec::new(),
             loadgen: free_addr().map_err(|source| LabError::Io { what: "finding a free port".into(), source })?,
-            prometheus: None,
-            jaeger: None,
-            victorialogs: None,
+            backends: Backends::default(),
             telemetry_env: Vec::new(),
             token: new_token()?,
             processes: Vec::new(),
@@ -218,7 +213,7 @@ impl Lab {
         let (dir, log) = (self.dir.join("jaeger"), self.logs().join("jaeger.log"));
         let (process, addrs) = jaeger::start(binary, &dir, log, &self.http).await?;
         self.processes.push(process);
-        self.jaeger = Some(addrs.query);
+        self.backends.jaeger = Some(addrs.query);
         self.telemetry_env.push(("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", jaeger::otlp_traces_url(&addrs)));
         Ok(())
     }
@@ -227,7 +222,7 @@ impl Lab {
         let (dir, log) = (self.dir.join("victorialogs"), self.logs().join("victorialogs.log"));
         let (process, addr) = victorialogs::start(binary, &dir, log, &self.http).await?;
         self.processes.push(process);
-        self.victorialogs = Some(addr);
+        self.backends.victorialogs = Some(addr);
         self.telemetry_env.push(("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", victorialogs::otlp_logs_url(addr)));
         Ok(())
     }
@@ -253,7 +248,7 @@ impl Lab {
         let mut process = Process::spawn("prometheus", binary, &prometheus::args(&dir, addr), &[], log, None).await?;
         process.wait_ready(&self.http, &format!("http://{addr}/-/ready"), Duration::from_secs(30)).await?;
         self.processes.push(process);
-        self.prometheus = Some(addr);
+        self.backends.prometheus = Some(addr);
         Ok(())
     }
 
@@ -294,26 +289,6 @@ impl Lab {
         let url = format!("http://{}/rate", self.loadgen);
         self.http.send(Method::PUT, &url, None, Some(serde_json::json!({ "rps": rps }).to_string())).await?;
         Ok(())
-    }
-
-    /// Evaluates a signal's query on its backend: PromQL on Prometheus, trace measures on
-    /// Jaeger, LogsQL on VictoriaLogs (`None` without that backend or without data).
-    pub async fn query(&self, query: &Query) -> Result<Option<f64>, LabError> {
-        let Some(addr) = self.backend(query) else { return Ok(None) };
-        Ok(match query {
-            Query::Promql(promql) => prometheus::query(&self.http, addr, promql).await?,
-            Query::Traces(q) => jaeger::measure(&self.http, addr, q).await?,
-            Query::Logsql(logsql) => victorialogs::query(&self.http, addr, logsql).await?,
-        })
-    }
-
-    /// The address of the backend `query` needs, if it runs.
-    pub fn backend(&self, query: &Query) -> Option<SocketAddr> {
-        match query {
-            Query::Promql(_) => self.prometheus,
-            Query::Traces(_) => self.jaeger,
-            Query::Logsql(_) => self.victorialogs,
-        }
     }
 
     /// Stops every process, callers first, each with a bounded grace period.

@@ -146,6 +146,11 @@ fn is_server(s: &Span) -> bool {
     s.kind.as_deref() == Some("server")
 }
 
+/// A client span calling `child` (not the pool wait before it, which names the peer too).
+fn is_call_to(s: &Span, child: &str) -> bool {
+    s.kind.as_deref() == Some("client") && s.peer.as_deref() == Some(child)
+}
+
 /// A span of the query's service (and operation, when the query names one).
 fn of_service(s: &Span, q: &TraceQuery) -> bool {
     s.service == q.service && q.operation.as_deref().is_none_or(|op| s.operation == op)
@@ -155,7 +160,7 @@ fn of_service(s: &Span, q: &TraceQuery) -> bool {
 fn has_child_below(t: &Trace, service: &str, child: &str) -> bool {
     t.spans
         .iter()
-        .filter(|s| s.service == child || s.peer.as_deref() == Some(child))
+        .filter(|s| s.service == child || is_call_to(s, child))
         .any(|s| std::iter::successors(Some(s), |s| t.parent_of(s)).take(MAX_DEPTH).any(|a| a.service == service))
 }
 
@@ -163,7 +168,7 @@ fn has_child_below(t: &Trace, service: &str, child: &str) -> bool {
 fn client_calls(t: &Trace, q: &TraceQuery, child: &str) -> usize {
     t.spans
         .iter()
-        .filter(|s| s.service == q.service && s.peer.as_deref() == Some(child))
+        .filter(|s| s.service == q.service && is_call_to(s, child))
         .filter(|s| {
             let mut ancestors = std::iter::successors(t.parent_of(s), |p| t.parent_of(p)).take(MAX_DEPTH);
             let server = ancestors.find(|p| p.service == q.service);

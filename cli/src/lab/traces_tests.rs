@@ -34,13 +34,15 @@ fn parse_all(traces: &[serde_json::Value]) -> Vec<Trace> {
     parse(body.to_string().as_bytes()).unwrap()
 }
 
-/// inventory serves a stock lookup and calls warehouse `attempts` times; `drop_client` leaves
-/// out inventory's client spans (a `drop-spans` fault), `break_prop` makes warehouse a root.
+/// inventory serves a stock lookup and calls warehouse `attempts` times, each attempt a pool
+/// wait span then a client span, as the runtime records them (both carry `peer.service`);
+/// `drop_client` leaves both out (a `drop-spans` fault), `break_prop` makes warehouse a root.
 fn stock(id: &str, attempts: usize, drop_client: bool, break_prop: bool) -> serde_json::Value {
     let mut spans: Vec<S> = vec![("srv", None, "inventory", "GET /stock/{id}", "server", None)];
-    let ids: Vec<(String, String)> = (0..attempts).map(|i| (format!("c{i}"), format!("w{i}"))).collect();
-    for (c, w) in &ids {
+    let ids: Vec<[String; 3]> = (0..attempts).map(|i| [format!("p{i}"), format!("c{i}"), format!("w{i}")]).collect();
+    for [p, c, w] in &ids {
         if !drop_client {
+            spans.push((p, Some("srv"), "inventory", "pool wait", "internal", Some("warehouse")));
             spans.push((c, Some("srv"), "inventory", "GET warehouse", "client", Some("warehouse")));
         }
         if !break_prop {
@@ -58,12 +60,13 @@ fn query(service: &str, measure: TraceMeasure, child: Option<&str>) -> TraceQuer
 fn parse_reads_services_kinds_peers_and_parents() {
     let traces = parse_all(&[stock("t1", 1, false, false)]);
     let spans = &traces[0].spans;
-    assert_eq!(spans.len(), 3);
-    assert_eq!(spans[1].service, "inventory");
-    assert_eq!(spans[1].kind.as_deref(), Some("client"));
-    assert_eq!(spans[1].peer.as_deref(), Some("warehouse"));
-    assert_eq!(spans[2].parent.as_deref(), Some("c0"));
-    assert_eq!(spans[2].service, "warehouse");
+    assert_eq!(spans.len(), 4);
+    assert_eq!(spans[1].kind.as_deref(), Some("internal"), "the pool wait");
+    assert_eq!(spans[2].service, "inventory");
+    assert_eq!(spans[2].kind.as_deref(), Some("client"));
+    assert_eq!(spans[2].peer.as_deref(), Some("warehouse"));
+    assert_eq!(spans[3].parent.as_deref(), Some("c0"));
+    assert_eq!(spans[3].service, "warehouse");
 }
 
 #[test]

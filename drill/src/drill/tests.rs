@@ -204,6 +204,7 @@ fn debrief_tells_the_story_in_order() {
         debrief.signals_never_seen,
         [
             "inventory-retrying",
+            "inventory-logs-warehouse-timeouts",
             "inventory-warehouse-spans-missing",
             "warehouse-traces-split",
             "warehouse-calls-per-edge-request-up-a-third"
@@ -214,6 +215,7 @@ fn debrief_tells_the_story_in_order() {
         "Culprit `stock-query-hang`: **warehouse** / **hang**",
         "| +4:10 | ann diagnosed inventory / retry-amplification -> **wrong** |",
         "```promql",
+        "- which caller logs timeouts, and to which dependency (in VictoriaLogs)\n\n  ```logsql\n  _time:5m \"upstream timeout\"",
         "never | signal `inventory-retrying`",
         "Winner: **ann**",
     ] {

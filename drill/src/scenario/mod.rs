@@ -280,6 +280,15 @@ impl Query {
         }
     }
 
+    /// Where a player runs it: `Prometheus`, `Jaeger` or `VictoriaLogs`.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Query::Promql(_) => "Prometheus",
+            Query::Traces(_) => "Jaeger",
+            Query::Logsql(_) => "VictoriaLogs",
+        }
+    }
+
     /// The query text: the PromQL or LogsQL expression, or a trace query in one line.
     pub fn text(&self) -> std::borrow::Cow<'_, str> {
         match self {

@@ -112,3 +112,22 @@ async fn log_delay_holds_lines_back() {
     assert!(appeared < Duration::from_secs(4), "released on time, appeared after {appeared:?}");
     leaf.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_log_delay_flushes_the_backlog_in_order() {
+    let leaf = leaf(Setup::new()).await;
+    leaf.inject(json!([{ "kind": "log-delay", "delaySeconds": 60 }])).await;
+    for i in 0..3 {
+        assert_eq!(leaf.get(&format!("/x/{i}")).await.status, StatusCode::OK);
+    }
+    let cleared = Instant::now();
+    leaf.clear_faults().await;
+    assert_eq!(leaf.get("/marker").await.status, StatusCode::OK);
+    let marker = wait_for_requests(&leaf, "/marker", 1).await;
+    assert!(cleared.elapsed() < Duration::from_secs(3), "the backlog flushed when the fault went");
+    let lines = parsed(&leaf);
+    let position = |route: &str| lines.iter().position(|l| l["message"] == "request" && l["http.route"] == route);
+    assert_eq!(requests(&leaf, "/x/{id}").len(), 3, "held lines are written, not lost: {marker:?}");
+    assert!(position("/x/{id}") < position("/marker"), "in order: {lines:#?}");
+    leaf.stop().await;
+}

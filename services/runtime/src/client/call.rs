@@ -116,12 +116,12 @@ impl Dependency {
                 Ok(reply) if reply.status.as_u16() < 500 => return Ok(reply),
                 Ok(reply) => {
                     let status = reply.status.as_u16();
-                    tracing::warn!(dependency = %self.name, attempt, status, "upstream error");
+                    tracing::warn!(dependency = %self.name, attempt, status, url.path = path, "upstream error");
                     last = CallError::Status { dependency: self.name.clone(), status, attempts: attempt + 1 };
                 }
                 Err(e) => {
                     let message = if e.is_timeout() { "upstream timeout" } else { "upstream unreachable" };
-                    tracing::warn!(dependency = %self.name, attempt, error = %e, "{message}");
+                    tracing::warn!(dependency = %self.name, attempt, error = %e, url.path = path, "{message}");
                     last = e;
                 }
             }

@@ -1,5 +1,10 @@
 //! JSON log lines with `trace_id`/`span_id`, written by one thread that also applies the
-//! `log-delay` and `log-drop` faults, so delayed logs really reach stdout (and Loki) late.
+//! `log-delay` and `log-drop` faults, so delayed logs really reach stdout (and the log backend)
+//! late.
+//!
+//! `log-delay` behaves like a log pipeline that has fallen behind: a line leaves once it is
+//! as old as the delay in force *now*, in order. When the fault is removed the backlog flushes
+//! at once, as a recovered pipeline's would.
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -47,7 +52,7 @@ struct Line {
     fields: Map<String, Value>,
     time: SystemTime,
     trace: Option<(TraceId, SpanId)>,
-    due: Instant,
+    created: Instant,
 }
 
 enum Msg {
@@ -91,7 +96,10 @@ impl LogSink {
         let name = service.to_string();
         let thread = std::thread::Builder::new()
             .name("log-writer".into())
-            .spawn(move || write_loop(rx, output, otlp.as_deref(), &name))
+            .spawn({
+                let agent = agent.clone();
+                move || write_loop(rx, output, otlp.as_deref(), &name, &agent)
+            })
             .expect("spawning the log writer thread");
         LogSink { service: service.into(), tx, agent, metrics, thread: Some(thread) }
     }
@@ -116,11 +124,16 @@ impl LogSink {
     }
 }
 
-fn write_loop(rx: Receiver<Msg>, output: LogOutput, otlp: Option<&str>, service: &str) {
+/// The longest the writer sleeps, so a removed `log-delay` releases held lines promptly.
+const MAX_WAIT: Duration = Duration::from_millis(200);
+
+fn write_loop(rx: Receiver<Msg>, output: LogOutput, otlp: Option<&str>, service: &str, agent: &ChaosAgent) {
     let exporter = otlp.and_then(|endpoint| otlp_logger(endpoint, service));
     let mut held: VecDeque<Box<Line>> = VecDeque::new();
     loop {
-        let wait = held.front().map_or(Duration::from_millis(500), |l| l.due.saturating_duration_since(Instant::now()));
+        let delay = agent.snapshot().log_delay.unwrap_or_default();
+        let due = |l: &Line| l.created + delay;
+        let wait = held.front().map_or(MAX_WAIT, |l| due(l).saturating_duration_since(Instant::now()).min(MAX_WAIT));
         let stop = match rx.recv_timeout(wait) {
             Ok(Msg::Line(line)) => {
                 held.push_back(line);
@@ -130,7 +143,7 @@ fn write_loop(rx: Receiver<Msg>, output: LogOutput, otlp: Option<&str>, service:
             Err(RecvTimeoutError::Timeout) => false,
         };
         let now = Instant::now();
-        while held.front().is_some_and(|l| l.due <= now) {
+        while held.front().is_some_and(|l| due(l) <= now) {
             let line = held.pop_front().expect("checked non-empty");
             emit(&output, exporter.as_ref(), &line);
         }
@@ -205,7 +218,7 @@ where
             self.agent.record_injection(firedrill_fault::FaultKind::LogDelay);
         }
         let trace = self.trace_of(event, &ctx);
-        let line = format_line(&self.service, event, trace, Instant::now() + delay);
+        let line = format_line(&self.service, event, trace);
         if let Err(TrySendError::Full(_)) = self.tx.try_send(Msg::Line(Box::new(line))) {
             self.metrics.dropped("logs", "queue_full");
         }
@@ -227,7 +240,7 @@ impl JsonLogLayer {
     }
 }
 
-fn format_line(service: &str, event: &tracing::Event<'_>, trace: Option<(TraceId, SpanId)>, due: Instant) -> Line {
+fn format_line(service: &str, event: &tracing::Event<'_>, trace: Option<(TraceId, SpanId)>) -> Line {
     let meta = event.metadata();
     let time = SystemTime::now();
     let mut fields = FieldVisitor(Map::new());
@@ -245,7 +258,7 @@ fn format_line(service: &str, event: &tracing::Event<'_>, trace: Option<(TraceId
     }
     obj.extend(fields.0.clone());
     let json = Value::Object(obj).to_string();
-    Line { json, severity: severity(meta.level()), message, fields: fields.0, time, trace, due }
+    Line { json, severity: severity(meta.level()), message, fields: fields.0, time, trace, created: Instant::now() }
 }
 
 fn any_value(v: &Value) -> AnyValue {
