@@ -104,9 +104,10 @@ drill: ## Start a drill on the kind lab: make drill SCENARIO=retry-storm
 		| kubectl -n $(LAB_NS) create -f - -o name
 	@echo "watch it: kubectl -n $(LAB_NS) get drills -w"
 
-verify-kind: ## Scenario regression against the kind lab (catalog valid, each drill injects and reverts)
+verify-kind: ## Scenario regression against the kind lab: each drill injects, its signals show on the cluster's backends, it reverts
 	$(call need,kubectl)
-	tools/kind/verify.sh $(CONTROL_NS) $(LAB_NS)
+	$(CARGO) build --release -p firedrill-cli
+	FIREDRILL=target/release/firedrill tools/kind/verify.sh $(CONTROL_NS) $(LAB_NS)
 
 down: ## Delete the kind cluster (the whole lab)
 	$(call need,kind)

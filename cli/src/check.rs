@@ -1,4 +1,4 @@
-//! `firedrill signals` and `firedrill scenarios seed`: one phase of a scenario's verification
+//! `firedrill signals` and `firedrill scenarios culprits`: one phase of a scenario's verification
 //! on backends that run elsewhere, for scripts that drive the faults themselves — `make
 //! verify-kind` creates the Drill with kubectl and asks this command whether the kind lab's
 //! Prometheus, Jaeger and VictoriaLogs show what the scenario promises.
@@ -94,10 +94,13 @@ pub async fn signals(args: SignalsArgs, scenario: &Scenario) -> anyhow::Result<E
     Ok(if found.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
-/// `firedrill scenarios seed`: the seed whose draw picks `culprit`, for a Drill's seed Secret.
-pub fn seed(scenario: &Scenario, culprit: &str) -> anyhow::Result<ExitCode> {
-    let seed = Draw::seed_for(scenario, culprit).with_context(|| unknown_culprit(scenario, culprit))?;
-    println!("{seed}");
+/// `firedrill scenarios culprits`: `<culprit> <seed>` per culprit, the seed being the
+/// smallest whose draw picks it (a Drill's seed Secret then runs that culprit).
+pub fn culprits(scenario: &Scenario) -> anyhow::Result<ExitCode> {
+    for c in &scenario.culprits {
+        let seed = Draw::seed_for(scenario, &c.id).with_context(|| format!("no seed draws culprit `{}`", c.id))?;
+        println!("{} {seed}", c.id);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -118,8 +118,9 @@ enum ScenariosCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Print the smallest seed whose draw picks CULPRIT (for a Drill's seed Secret).
-    Seed { scenario: String, culprit: String },
+    /// Print each culprit of a scenario with the smallest seed whose draw picks it, one
+    /// `<culprit> <seed>` per line (for a Drill's seed Secret, as `make verify-kind` does).
+    Culprits { scenario: String },
 }
 
 fn main() -> ExitCode {
@@ -149,8 +150,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scenarios(ScenariosCommand::Validate { files }) => validate(&cli.scenarios_dir, files),
         Command::Scenarios(ScenariosCommand::List { json }) => list(&cli.scenarios_dir, json),
-        Command::Scenarios(ScenariosCommand::Seed { scenario, culprit }) => {
-            check::seed(&catalog::scenario(&cli.scenarios_dir, &scenario)?, &culprit)
+        Command::Scenarios(ScenariosCommand::Culprits { scenario }) => {
+            check::culprits(&catalog::scenario(&cli.scenarios_dir, &scenario)?)
         }
         Command::Signals(args) => {
             let scenario = catalog::scenario(&cli.scenarios_dir, &args.scenario)?;

@@ -175,7 +175,8 @@ fn signals_follow_a_drill_through_baseline_active_and_recovered() {
         lab[key].as_str().unwrap_or_else(|| panic!("no {key} in the lab (make backends builds it): {lab}")).to_string()
     };
     let (prometheus, jaeger, logs) = (addr("prometheus"), addr("jaeger"), addr("victorialogs"));
-    let seed = stdout(&run(cwd, &["scenarios", "seed", "timeout-too-short", "inventory-warehouse-timeout"]));
+    let culprits = stdout(&run(cwd, &["scenarios", "culprits", "timeout-too-short"]));
+    let seed = culprits.lines().find_map(|l| l.strip_prefix("inventory-warehouse-timeout ")).expect("the culprit");
     let signals = |phase: &str, extra: &[&str]| {
         let mut args = vec!["signals", "timeout-too-short", "--culprit", "inventory-warehouse-timeout"];
         args.extend(["--phase", phase, "--prometheus", &prometheus, "--jaeger", &jaeger, "--victorialogs", &logs]);

@@ -1,20 +1,30 @@
 #!/usr/bin/env bash
-# Scenario regression against a running kind lab (`make verify-kind`), with kubectl only.
-# For every Scenario in the control namespace (or those named in SCENARIOS):
+# Scenario regression against a running kind lab (`make verify-kind`): kubectl drives the
+# drills, `firedrill signals` checks each scenario's signals on the cluster's own Prometheus,
+# Jaeger and VictoriaLogs (kind maps them to localhost: kind-config.yaml). For every Scenario in
+# the control namespace (or those named in SCENARIOS), and for one culprit of each (every
+# culprit with ALL_CULPRITS=1):
 #   1. the operator parsed it (condition Valid=True);
-#   2. a Drill of it reaches Ready=True: every planned FaultInjection was delivered to the
-#      pods' chaos agents and the clock started;
-#   3. Prometheus scrapes every service while the drill runs (`up == 1` for each job);
-#   4. deleting the Drill reverts it: its FaultInjections are gone within the timeout.
-# What it does not check yet: each scenario's signals (PromQL/traces) on the kind backends;
-# `firedrill verify` checks those on the local lab (see docs/kind.md, "What is verified").
+#   2. baseline: none of the culprit's signals holds yet;
+#   3. a Drill of it, seeded (a Secret) so the operator draws that culprit, reaches Ready=True:
+#      every planned FaultInjection was delivered to the pods' chaos agents;
+#   4. Prometheus scrapes every service while the drill runs (`up == 1` for each job), and
+#      each signal holds within its `withinSeconds`;
+#   5. deleting the Drill reverts it: its FaultInjections are gone, and the signals clear.
+# The lab's load is the chart's loadgen rate (values.yaml `loadgen.rate`), not each scenario's.
 #
-#   tools/kind/verify.sh [CONTROL_NS] [LAB_NS]        SCENARIOS="retry-storm ..." to narrow
+#   tools/kind/verify.sh [CONTROL_NS] [LAB_NS]
+#   env: SCENARIOS="retry-storm ..."  ALL_CULPRITS=1  FIREDRILL=path/to/firedrill
+#        PROMETHEUS=localhost:9090 JAEGER=localhost:16686 VICTORIALOGS=localhost:9428
 set -euo pipefail
 
 control="${1:-firedrill-system}"
 lab="${2:-firedrill-lab}"
 timeout="${VERIFY_TIMEOUT:-180}"
+firedrill="${FIREDRILL:-target/release/firedrill}"
+backends=(--prometheus "${PROMETHEUS:-localhost:9090}" --jaeger "${JAEGER:-localhost:16686}"
+    --victorialogs "${VICTORIALOGS:-localhost:9428}")
+[[ -x "$firedrill" ]] || { echo "verify.sh: $firedrill is missing; run \`make release\` (or set FIREDRILL)" >&2; exit 1; }
 failures=0
 passed=0
 
@@ -50,27 +60,53 @@ no_injections() { # no FaultInjection left for the drill with this uid
 scenarios="${SCENARIOS:-$(kubectl -n "$control" get scenarios -o jsonpath='{.items[*].metadata.name}')}"
 [[ -n "$scenarios" ]] || { echo "no Scenario in $control: is the chart installed (make up)?" >&2; exit 1; }
 
+signals() { # signals SCENARIO CULPRIT PHASE: firedrill's check of one phase on the kind backends
+    "$firedrill" signals "$1" --culprit "$2" --phase "$3" "${backends[@]}"
+}
+
+# verify_culprit SCENARIO CULPRIT SEED: one drill of that culprit, from baseline to recovery.
+verify_culprit() {
+    local s=$1 c=$2 seed=$3 secret="verify-$1-seed" drill uid
+    signals "$s" "$c" baseline || { fail "$s/$c: signals already show before the drill"; return; }
+    kubectl -n "$control" create secret generic "$secret" --from-literal=seed="$seed" \
+        --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+    drill="$(printf '%s' "{\"apiVersion\":\"firedrill.dev/v1alpha1\",\"kind\":\"Drill\",\"metadata\":{\"generateName\":\"verify-$s-\"},\"spec\":{\"scenario\":\"$s\",\"seedSecret\":\"$secret\"}}" \
+        | kubectl -n "$lab" create -f - -o jsonpath='{.metadata.name}')"
+    uid="$(kubectl -n "$lab" get drill "$drill" -o jsonpath='{.metadata.uid}')"
+    local ok=1
+    if ! wait_for "$timeout" is_true drill "$drill" "$lab" Ready; then
+        fail "$s/$c: drill $drill not Ready after ${timeout}s: $(kubectl -n "$lab" get drill "$drill" -o jsonpath='{.status.conditions}')"
+        ok=0
+    elif ! wait_for 60 jobs_up; then
+        fail "$s/$c: Prometheus does not see every service up during the drill"
+        ok=0
+    elif ! signals "$s" "$c" active; then
+        fail "$s/$c: the signals did not all show during the drill"
+        ok=0
+    fi
+    kubectl -n "$lab" delete drill "$drill" --wait=true --timeout="${timeout}s" >/dev/null || fail "$s/$c: drill $drill not deleted"
+    kubectl -n "$control" delete secret "$secret" --ignore-not-found >/dev/null
+    if ! wait_for "$timeout" no_injections "$uid"; then
+        fail "$s/$c: FaultInjections of $drill still there after ${timeout}s"
+    elif ! signals "$s" "$c" recovered; then
+        fail "$s/$c: the signals did not clear after the revert"
+    elif ((ok)); then
+        passed=$((passed + 1))
+        echo "ok   $s/$c"
+    fi
+}
+
 for s in $scenarios; do
     echo "== $s"
     if ! wait_for 30 is_true scenario "$s" "$control" Valid; then
         fail "$s: not Valid: $(kubectl -n "$control" get scenario "$s" -o jsonpath='{.status.conditions[0].message}')"
         continue
     fi
-    drill="$(printf '%s' "{\"apiVersion\":\"firedrill.dev/v1alpha1\",\"kind\":\"Drill\",\"metadata\":{\"generateName\":\"verify-$s-\"},\"spec\":{\"scenario\":\"$s\"}}" \
-        | kubectl -n "$lab" create -f - -o jsonpath='{.metadata.name}')"
-    uid="$(kubectl -n "$lab" get drill "$drill" -o jsonpath='{.metadata.uid}')"
-    if ! wait_for "$timeout" is_true drill "$drill" "$lab" Ready; then
-        fail "$s: drill $drill not Ready after ${timeout}s: $(kubectl -n "$lab" get drill "$drill" -o jsonpath='{.status.conditions}')"
-    elif ! wait_for 60 jobs_up; then
-        fail "$s: Prometheus does not see every service up during the drill"
-    fi
-    kubectl -n "$lab" delete drill "$drill" --wait=true --timeout="${timeout}s" >/dev/null || fail "$s: drill $drill not deleted"
-    if wait_for "$timeout" no_injections "$uid"; then
-        passed=$((passed + 1))
-        echo "ok   $s"
-    else
-        fail "$s: FaultInjections of $drill still there after ${timeout}s"
-    fi
+    culprits="$("$firedrill" scenarios culprits "$s")" || { fail "$s: not in the local catalog (scenarios/)"; continue; }
+    [[ "${ALL_CULPRITS:-0}" == 1 ]] || culprits="$(head -n1 <<<"$culprits")"
+    while read -r culprit seed; do
+        verify_culprit "$s" "$culprit" "$seed" </dev/null
+    done <<<"$culprits"
 done
 
 echo "verify-kind: $passed passed, $failures failed"

@@ -1,12 +1,15 @@
 //! The observability configs the chart ships, checked by the real programs where they are
-//! installed here: Jaeger's config by the same Jaeger release (`jaeger validate`), the
-//! Prometheus config and the dashboard's queries by promtool; and the wiring between them
-//! (datasource uids, scrape labels the scenarios' signals query) checked structurally.
+//! installed here: Jaeger's config by the same Jaeger release (`jaeger validate`, then run),
+//! the Prometheus config and the dashboard's queries by promtool (VictoriaLogs: see
+//! victorialogs.rs); and the wiring between them (datasource uids, scrape labels the
+//! scenarios' signals query) checked structurally.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
+use crate::loopback::{JSON, Running, free_port, http, ok, poll};
 use crate::render::{documents, label, of_kind, root, template, values_files};
 
 /// `data[key]` of the rendered ConfigMap `name`.
@@ -16,7 +19,7 @@ fn config_map(docs: &[serde_yaml::Value], name: &str, key: &str) -> Option<Strin
         .map(String::from)
 }
 
-fn defaults() -> Vec<serde_yaml::Value> {
+pub fn defaults() -> Vec<serde_yaml::Value> {
     documents(&template("firedrill-system", &None, &[]))
 }
 
@@ -28,14 +31,31 @@ fn write_temp(name: &str, text: &str) -> PathBuf {
     path
 }
 
-/// The Jaeger the local lab uses (tools/jaeger/ensure.sh), the same release as the chart's image.
-fn jaeger() -> Option<PathBuf> {
-    let versions = std::fs::read_to_string(root().join("tools/jaeger/versions.env")).ok()?;
-    let version = versions.lines().find_map(|l| l.strip_prefix("JAEGER_VERSION="))?.to_string();
+/// `key`'s value in a tools/*/versions.env file (the release a tools/*/ensure.sh builds).
+pub fn pinned(versions_file: &str, key: &str) -> Option<String> {
+    let versions = std::fs::read_to_string(root().join(versions_file)).ok()?;
+    versions.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix('=')).map(String::from)
+}
+
+/// A tool the local lab builds from source (tools/*/ensure.sh) at the release pinned in
+/// `versions_file` under `key`, the same release as the chart's image: the binary `name` in
+/// the tools cache, if it has been built.
+pub fn tool(name: &str, versions_file: &str, key: &str) -> Option<PathBuf> {
+    let version = pinned(versions_file, key)?;
     let cache = std::env::var_os("FIREDRILL_TOOLS_CACHE")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/firedrill/tools"));
-    Some(cache.join(format!("jaeger-{version}/jaeger"))).filter(|p| p.is_file())
+    Some(cache.join(format!("{name}-{version}/{name}"))).filter(|p| p.is_file())
+}
+
+fn jaeger() -> Option<PathBuf> {
+    tool("jaeger", "tools/jaeger/versions.env", "JAEGER_VERSION")
+}
+
+/// The first container of the rendered Deployment `name`.
+pub fn container<'a>(docs: &'a [serde_yaml::Value], name: &str) -> &'a serde_yaml::Value {
+    let deployment = of_kind(docs, "Deployment").into_iter().find(|d| d["metadata"]["name"] == name);
+    &deployment.unwrap_or_else(|| panic!("no Deployment {name}"))["spec"]["template"]["spec"]["containers"][0]
 }
 
 fn run_ok(program: &Path, args: &[&str]) {
@@ -184,48 +204,18 @@ fn jaeger_starts_with_the_charts_config_and_its_probe_answers() {
         return;
     };
     let docs = defaults();
-    let deployment = of_kind(&docs, "Deployment").into_iter().find(|d| d["metadata"]["name"] == "jaeger").unwrap();
-    let container = &deployment["spec"]["template"]["spec"]["containers"][0];
-    let probe_path = container["readinessProbe"]["httpGet"]["path"].as_str().unwrap().to_string();
+    let probe_path = container(&docs, "jaeger")["readinessProbe"]["httpGet"]["path"].as_str().unwrap().to_string();
     let mut config = config_map(&docs, "jaeger", "jaeger.yaml").unwrap();
     let mut ports = BTreeMap::new();
     for port in ["13133", "16686", "16685", "4318"] {
-        let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let free = free_port();
         config = config.replace(&format!("0.0.0.0:{port}"), &format!("127.0.0.1:{free}"));
         ports.insert(port, free);
     }
     let file = write_temp("jaeger-run.yaml", &config);
-    let mut child = Command::new(&jaeger)
-        .args(["--config", &file.display().to_string()])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let health = loop {
-        match http(ports["13133"], "GET", &probe_path, "") {
-            Some(status) => break status,
-            None if std::time::Instant::now() < deadline => std::thread::sleep(std::time::Duration::from_millis(100)),
-            None => break 0,
-        }
-    };
-    let otlp = http(ports["4318"], "POST", "/v1/traces", "{}");
-    let _ = child.kill();
-    let _ = child.wait();
-    assert_eq!(health, 200, "GET {probe_path} on the health port");
+    let _jaeger = Running::spawn(Command::new(&jaeger).args(["--config", &file.display().to_string()]), None);
+    let health = poll(Duration::from_secs(30), || ok(http(ports["13133"], "GET", &probe_path, JSON, b"")));
+    let otlp = http(ports["4318"], "POST", "/v1/traces", JSON, b"{}").map(|r| r.0);
+    assert!(health.is_some(), "GET {probe_path} on the health port never answered 200");
     assert_eq!(otlp, Some(200), "the OTLP/HTTP receiver takes an (empty) export");
-}
-
-/// A bare HTTP/1.1 request on loopback; the status code, or `None` if nothing listens yet.
-fn http(port: u16, method: &str, path: &str, body: &str) -> Option<u16> {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    response.split_whitespace().nth(1)?.parse().ok()
 }

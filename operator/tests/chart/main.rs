@@ -15,5 +15,7 @@ mod backends;
 mod binaries;
 mod dry_run;
 mod files;
+mod loopback;
 mod render;
 mod resources;
+mod victorialogs;
