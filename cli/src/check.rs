@@ -68,7 +68,7 @@ pub async fn signals(args: SignalsArgs, scenario: &Scenario) -> anyhow::Result<E
     let signals: Vec<&Signal> = scenario.signals_for(culprit).collect();
     let progress = Progress::new(args.json);
     let mut found = Findings::default();
-    found.failures.extend(signals.iter().filter(|s| backends.addr(&s.query).is_none()).map(|s| unreachable(s)));
+    found.failures.extend(signals.iter().filter(|s| backends.addr(&s.query).is_none()).map(|s| backend_not_given(s)));
     if found.failures.is_empty() {
         match args.phase {
             Phase::Baseline => signals::baseline(&backends, &signals, &mut found).await?,
@@ -109,7 +109,7 @@ fn unknown_culprit(scenario: &Scenario, id: &str) -> String {
     format!("scenario `{}` has no culprit `{id}`; expected one of {}", scenario.name, ids.join(", "))
 }
 
-fn unreachable(s: &Signal) -> String {
+fn backend_not_given(s: &Signal) -> String {
     let flag = match s.query {
         Query::Promql(_) => "--prometheus",
         Query::Traces(_) => "--jaeger",

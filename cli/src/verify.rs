@@ -1,6 +1,7 @@
 //! `firedrill verify`: each scenario run headless on the local lab as a regression test of
 //! itself. Baseline (no signal may hold), inject, every expected signal must hold within its
-//! deadline on real Prometheus, revert, and the signals must clear again.
+//! deadline on real Prometheus, Jaeger and VictoriaLogs, revert, and the signals must clear
+//! again.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -87,7 +88,7 @@ pub async fn run_case(
 
 /// Why a backend the case needs is not running, if one is not: Prometheus always (the lab's
 /// load is judged on it), the others when one of the culprit's signals asks them.
-pub fn missing_backend(backends: &Backends, scenario: &Scenario, culprit: &Culprit) -> Option<&'static str> {
+fn missing_backend(backends: &Backends, scenario: &Scenario, culprit: &Culprit) -> Option<&'static str> {
     if backends.prometheus.is_none() {
         return Some(NO_PROMETHEUS);
     }
