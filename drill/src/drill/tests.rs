@@ -169,7 +169,7 @@ fn signals_are_recorded_once_and_must_exist() {
     assert!(d.signal_seen(t(20), "inventory-retrying").unwrap());
     assert!(!d.signal_seen(t(25), "inventory-retrying").unwrap());
     assert!(
-        matches!(d.signal_seen(t(25), "checkout-p95-over-1s"), Err(DrillError::UnknownSignal(..))),
+        matches!(d.signal_seen(t(25), "checkout-p95-over-800ms"), Err(DrillError::UnknownSignal(..))),
         "another culprit's signal"
     );
     assert_eq!(d.signals_seen()["inventory-retrying"], t(20));
@@ -178,7 +178,7 @@ fn signals_are_recorded_once_and_must_exist() {
 #[test]
 fn debrief_tells_the_story_in_order() {
     let mut d = active(Mode::FirstCorrectWins);
-    d.signal_seen(t(40), "product-p95-over-1s").unwrap();
+    d.signal_seen(t(40), "product-p95-over-800ms").unwrap();
     d.unlock_hint(t(200), "ann").unwrap();
     d.diagnose(t(250), answer("ann", None, "inventory", FaultClass::RetryAmplification)).unwrap();
     d.diagnose(t(300), answer("ann", None, "warehouse", FaultClass::Hang)).unwrap();
