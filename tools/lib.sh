@@ -5,8 +5,9 @@
 #   go_build_cached NAME VERSION MODULE_DIR PACKAGE [LDFLAGS]
 #
 # Cache: ${FIREDRILL_TOOLS_CACHE:-$HOME/.cache/firedrill/tools}/<name>-<version>/<name>.
-# The build happens in a temporary copy of MODULE_DIR's go.mod/go.sum so the work tree stays
-# clean, and the binary is moved into place only once it is whole, so an interrupted build
+# The build happens in a temporary copy of MODULE_DIR's go.mod/go.sum, with Go's caches in
+# the same temporary directory, so the work tree stays clean and no gigabytes of cache are
+# left behind, and the binary is moved into place only once it is whole, so an interrupted build
 # never leaves a half-written binary that a later run would trust.
 
 go_build_cached() {
@@ -26,7 +27,10 @@ go_build_cached() {
     echo "ensure.sh: building $name $version (first run only; takes minutes)" >&2
     local start=$SECONDS
     mkdir -p "$dir"
-    if ! (cd "$work" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath \
+    # Go's build and module caches live in the temporary directory and go with it: they
+    # take gigabytes (4.4 GB and 2.8 GB after the four tools) and only the binary is kept.
+    if ! (cd "$work" && CGO_ENABLED=0 GOFLAGS="-mod=mod -modcacherw" \
+        GOCACHE="$work/gocache" GOMODCACHE="$work/gomod" go build -trimpath \
         -ldflags="-s $ldflags" -o "$dir/$name.tmp" "$package"); then
         rm -rf "$work"
         echo "ensure.sh: building $name $version failed (see the go output above)" >&2
