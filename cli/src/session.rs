@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
-use firedrill_drill::scenario::{Hint, LoadStep};
+use firedrill_drill::scenario::Hint;
 use firedrill_drill::{
     Debrief, Draw, Drill, DrillError, DrillStatus, Mode, Phase, Scenario, Submission, Timestamp, Verdict,
 };
@@ -36,7 +36,8 @@ pub struct Session {
     renewed: Instant,
     warm_until: Instant,
     activated: Instant,
-    steps: Vec<LoadStep>,
+    /// The load rate last set on loadgen.
+    rate: f64,
 }
 
 impl Session {
@@ -54,12 +55,12 @@ impl Session {
     /// `warm_up` injects the faults and starts the clock.
     pub async fn begin(lab: Lab, drill: Drill, warm_up: Duration) -> Session {
         let sets = drill.draw().fault_sets();
-        let steps = drill.scenario().load.steps.clone();
-        if let Err(e) = lab.set_rate(drill.scenario().load.rate_rps).await {
+        let rate = drill.scenario().load.rate_rps;
+        if let Err(e) = lab.set_rate(rate).await {
             eprintln!("warning: could not set the load rate: {e}");
         }
         let warm_until = Instant::now() + warm_up;
-        Session { lab, drill, sets, renewed: Instant::now(), warm_until, activated: warm_until, steps }
+        Session { lab, drill, sets, renewed: Instant::now(), warm_until, activated: warm_until, rate }
     }
 
     /// Prepares and begins, then waits out the warm-up with a countdown and injects.
@@ -103,11 +104,10 @@ impl Session {
             self.lab.deliver(&self.sets, LEASE_SECONDS).await?;
             self.renewed = Instant::now();
         }
-        let t = self.activated.elapsed().as_secs_f64();
-        let base = self.drill.scenario().load.rate_rps;
-        while let Some(step) = self.steps.first().filter(|s| f64::from(s.at_seconds) <= t) {
-            self.lab.set_rate(base * step.rate_multiplier).await?;
-            self.steps.remove(0);
+        let rate = self.drill.scenario().load.rate_at(self.activated.elapsed().as_secs_f64());
+        if rate != self.rate {
+            self.lab.set_rate(rate).await?;
+            self.rate = rate;
         }
         self.watch_signals().await?;
         Ok(phase)

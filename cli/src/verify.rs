@@ -112,15 +112,15 @@ async fn phases(
     lab.deliver(&sets, LEASE_SECONDS).await?;
     let injected = Instant::now();
     let mut renewed = Instant::now();
-    let mut steps = scenario.load.steps.clone();
+    let mut rate = scenario.load.rate_rps;
     let seen = signals::until_held(&backends, &signals, injected, progress, async |t| {
         if renewed.elapsed() >= RENEW_EVERY {
             lab.deliver(&sets, LEASE_SECONDS).await?;
             renewed = Instant::now();
         }
-        while let Some(step) = steps.first().filter(|s| f64::from(s.at_seconds) <= t) {
-            lab.set_rate(scenario.load.rate_rps * step.rate_multiplier).await?;
-            steps.remove(0);
+        if scenario.load.rate_at(t) != rate {
+            rate = scenario.load.rate_at(t);
+            lab.set_rate(rate).await?;
         }
         Ok::<_, LabError>(())
     })

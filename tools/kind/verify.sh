@@ -11,7 +11,8 @@
 #   4. Prometheus scrapes every service while the drill runs (`up == 1` for each job), and
 #      each signal holds within its `withinSeconds`;
 #   5. deleting the Drill reverts it: its FaultInjections are gone, and the signals clear.
-# The lab's load is the chart's loadgen rate (values.yaml `loadgen.rate`), not each scenario's.
+# During each drill the operator sets the scenario's load (rate and steps) on loadgen; the
+# baseline runs at the chart's idle `loadgen.rate`.
 #
 #   tools/kind/verify.sh [CONTROL_NS] [LAB_NS]
 #   env: SCENARIOS="retry-storm ..."  ALL_CULPRITS=1  FIREDRILL=path/to/firedrill

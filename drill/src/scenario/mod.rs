@@ -213,6 +213,22 @@ pub struct IsolatingQuery {
     pub query: Query,
 }
 
+// === impl Load ===
+
+impl Load {
+    /// The rate `seconds` after the faults went active: `rateRps` times the multiplier of the
+    /// last step reached (steps are validated to be in increasing `atSeconds`).
+    pub fn rate_at(&self, seconds: f64) -> f64 {
+        let reached = self.steps.iter().take_while(|s| f64::from(s.at_seconds) <= seconds).last();
+        self.rate_rps * reached.map_or(1.0, |s| s.rate_multiplier)
+    }
+
+    /// Seconds after activation until the next step, if one is still ahead at `seconds`.
+    pub fn next_step_in(&self, seconds: f64) -> Option<f64> {
+        self.steps.iter().map(|s| f64::from(s.at_seconds) - seconds).find(|&wait| wait > 0.0)
+    }
+}
+
 // === impl Scenario ===
 
 impl Scenario {

@@ -59,6 +59,21 @@ fn mini_loads_with_defaults() {
 }
 
 #[test]
+fn the_load_rate_follows_the_last_step_reached() {
+    let stepped = MINI.replace(
+        "  mix: { product: 1 }\n",
+        "  mix: { product: 1 }\n  steps:\n    - { atSeconds: 60, rateMultiplier: 2 }\n    - { atSeconds: 120, rateMultiplier: 0.5 }\n",
+    );
+    let load = Scenario::from_yaml("stepped.yaml", &stepped).unwrap().load;
+    let rates: Vec<f64> = [0.0, 59.9, 60.0, 119.0, 120.0, 599.0].iter().map(|&t| load.rate_at(t)).collect();
+    assert_eq!(rates, [50.0, 50.0, 100.0, 100.0, 25.0, 25.0]);
+    let waits: Vec<Option<f64>> = [0.0, 60.0, 90.0, 120.0].iter().map(|&t| load.next_step_in(t)).collect();
+    assert_eq!(waits, [Some(60.0), Some(60.0), Some(30.0), None]);
+    let flat = Scenario::from_yaml("mini.yaml", MINI).unwrap().load;
+    assert_eq!((flat.rate_at(1e6), flat.next_step_in(0.0)), (50.0, None));
+}
+
+#[test]
 fn unknown_fault_kind_points_at_the_kind() {
     let e = errors(&with_line(16, "          - kind: hangg"));
     assert_eq!(e.len(), 1, "{e:?}");

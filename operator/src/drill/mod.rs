@@ -3,11 +3,12 @@
 //! On the first reconcile it draws a culprit and stores the engine's record in a Secret in the
 //! control namespace (the truth); it then creates FaultInjections for the draw, starts the
 //! clock once every one is active, judges Diagnoses, and removes the faults when the drill is
-//! solved or out of time. Every step reads its state back from the API server, so a restarted
+//! solved or out of time. Meanwhile it steers loadgen to the scenario's load (`load`). Every step reads its state back from the API server, so a restarted
 //! operator continues where the last one stopped.
 
 pub mod faults;
 pub mod judge;
+pub mod load;
 pub mod truth;
 pub mod view;
 
@@ -31,6 +32,8 @@ mod start;
 
 pub const FINALIZER: &str = "firedrill.dev/drill";
 const CONTROLLER: &str = "drill";
+/// How often a running drill is reconciled (renewals, timeouts) when nothing wakes it.
+const ACTIVE_REQUEUE: Duration = Duration::from_secs(5);
 
 pub fn now() -> Timestamp {
     let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
@@ -77,6 +80,9 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
     let diagnoses = diagnoses_of(ctx, &drill).await?;
     judge::judge_pending(&mut truth, &diagnoses, now);
     truth.drill.tick(now).map_err(drill_error)?;
+    if load::steers(before.0) || load::steers(truth.drill.phase()) {
+        load::steer(ctx, load::wanted(&truth.drill, now)).await;
+    }
     if before != (truth.drill.phase(), truth.judged.len()) {
         truth::save(ctx, &drill, &truth, &version).await?;
     }
@@ -87,16 +93,24 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
     let conditions = vec![readiness(&drill, truth.drill.phase())];
     view::write(ctx, &drill, &view::status(&drill, &truth, now, conditions)).await?;
     Ok(match truth.drill.phase() {
-        Phase::Active => Action::requeue(Duration::from_secs(5)),
+        Phase::Active => {
+            Action::requeue(load::next_step(&truth.drill, now).map_or(ACTIVE_REQUEUE, |step| step.min(ACTIVE_REQUEUE)))
+        }
         Phase::Reverted | Phase::Debriefed => Action::await_change(),
         _ => Action::requeue(Duration::from_secs(1)),
     })
 }
 
-/// Deletes the drill's FaultInjections (their finalizers revert the pods), then the truth.
+/// Deletes the drill's FaultInjections (their finalizers revert the pods), hands the traffic
+/// back if the drill was still running, then deletes the truth.
 async fn cleanup(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
     if !faults::remove(ctx, &drill).await? {
         return Err(Error::Drill("waiting for the drill's FaultInjections to revert".into()));
+    }
+    if let Some((truth, _)) = truth::load(ctx, &drill).await?
+        && load::steers(truth.drill.phase())
+    {
+        load::steer(ctx, None).await;
     }
     truth::delete(ctx, &drill).await?;
     Ok(Action::await_change())

@@ -1,6 +1,6 @@
 //! The chaos agent's admin API, seen from the operator: `PUT /chaos/faults` to inject or renew,
-//! `DELETE /chaos/faults` to revert. One pooled HTTP/1 client; every call has a timeout so one
-//! hung pod cannot stall a reconcile.
+//! `DELETE /chaos/faults` to revert; and loadgen's `PUT /rate` for the drills' load. One pooled
+//! HTTP/1 client; every call has a timeout so one hung pod cannot stall a reconcile.
 
 use std::time::Duration;
 
@@ -60,14 +60,30 @@ impl AgentClient {
         self.call(Method::DELETE, endpoint, token, Vec::new()).await
     }
 
+    /// Sets loadgen's arrival rate: `PUT {base}/rate {"rps": N}`, `base` like
+    /// `http://loadgen.firedrill-lab.svc:8090`.
+    pub async fn set_rate(&self, base: &str, rps: f64) -> Result<(), AgentError> {
+        let body = serde_json::to_vec(&serde_json::json!({ "rps": rps })).expect("a number serialises");
+        let request = Request::builder()
+            .method(Method::PUT)
+            .uri(format!("{base}/rate"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body)));
+        self.send(request).await
+    }
+
     async fn call(&self, method: Method, endpoint: &str, token: &str, body: Vec<u8>) -> Result<(), AgentError> {
         let request = Request::builder()
             .method(method)
             .uri(format!("http://{endpoint}/chaos/faults"))
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
             .header(header::CONTENT_TYPE, "application/json")
-            .body(Full::new(Bytes::from(body)))
-            .map_err(|e| AgentError::Unreachable(e.to_string()))?;
+            .body(Full::new(Bytes::from(body)));
+        self.send(request).await
+    }
+
+    async fn send(&self, request: http::Result<Request<Full<Bytes>>>) -> Result<(), AgentError> {
+        let request = request.map_err(|e| AgentError::Unreachable(e.to_string()))?;
         let call = async {
             let response = self.http.request(request).await.map_err(|e| AgentError::Unreachable(error_chain(&e)))?;
             let status = response.status();

@@ -32,7 +32,16 @@ async fn install_scenario(lab: &Lab, name: &str) {
     apply(&lab.admin, &serde_yaml::to_string(&obj).unwrap()).await;
 }
 
-async fn diagnose(player: &kube::Client, ns: &str, name: &str, service: &str, class: &str) {
+/// The admin (not a player) reads the drill's truth: the right fault class.
+pub(super) async fn answer(lab: &Lab, drill: &Drill) -> String {
+    let uid = drill.metadata.uid.clone().unwrap();
+    let secrets = Api::<Secret>::namespaced(lab.admin.clone(), &lab.control);
+    let stored = secrets.get(&format!("drill-truth-{uid}")).await.unwrap();
+    let truth: serde_json::Value = serde_json::from_slice(&stored.data.unwrap()["truth.json"].0).unwrap();
+    truth["drill"]["draw"]["culprit"]["answer"]["faultClass"].as_str().unwrap().to_string()
+}
+
+pub(super) async fn diagnose(player: &kube::Client, ns: &str, name: &str, service: &str, class: &str) {
     let d: Diagnosis = serde_json::from_value(json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Diagnosis",
         "metadata": { "name": name },
@@ -87,12 +96,7 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
         assert!(!seen.contains(secret), "the player-visible Drill contains {secret}: {seen}");
     }
 
-    // The admin (not a player) reads the truth to know the right answer.
-    let uid = active.metadata.uid.clone().unwrap();
-    let secrets = Api::<Secret>::namespaced(lab.admin.clone(), &lab.control);
-    let stored = secrets.get(&format!("drill-truth-{uid}")).await.unwrap();
-    let truth: serde_json::Value = serde_json::from_slice(&stored.data.unwrap()["truth.json"].0).unwrap();
-    let answer = truth["drill"]["draw"]["culprit"]["answer"]["faultClass"].as_str().unwrap().to_string();
+    let answer = answer(&lab, &active).await;
 
     diagnose(&player, &lab.ns, "alice-1", "inventory", "latency").await;
     assert_eq!(verdict(&player, &lab.ns, "alice-1").await, "wrong");

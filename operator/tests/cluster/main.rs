@@ -9,4 +9,5 @@ mod bench;
 mod crds;
 mod drills;
 mod injection;
+mod load;
 mod players;
