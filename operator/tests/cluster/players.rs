@@ -4,7 +4,10 @@ use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessR
 use kube::Api;
 use kube::api::PostParams;
 
-use crate::support::lab::Lab;
+use firedrill_operator::crd::Diagnosis;
+use serde_json::json;
+
+use crate::support::lab::{Lab, eventually};
 
 async fn can(client: &kube::Client, verb: &str, ns: &str, group: &str, resource: &str, sub: Option<&str>) -> bool {
     let review = SelfSubjectAccessReview {
@@ -109,4 +112,29 @@ async fn the_operator_gets_what_it_needs_from_the_chart_and_no_more() {
             "operator may {verb} {resource}/{sub:?} in {where_:?}"
         );
     }
+}
+
+fn diagnosis_by(player: &str) -> Diagnosis {
+    serde_json::from_value(json!({
+        "apiVersion": "firedrill.dev/v1alpha1", "kind": "Diagnosis",
+        "metadata": { "generateName": format!("{player}-") },
+        "spec": { "drill": "game-day", "player": player, "service": "warehouse", "faultClass": "latency" }
+    }))
+    .unwrap()
+}
+
+#[tokio::test]
+async fn players_submit_diagnoses_only_under_their_own_name() {
+    let lab = Lab::new(true).await;
+    let alice = Api::<Diagnosis>::namespaced(lab.player().await, &lab.ns);
+    // The chart's admission policy takes effect once the API server has loaded it.
+    let refusal = eventually("the policy refuses alice posing as bob", std::time::Duration::from_secs(30), || async {
+        alice.create(&PostParams::default(), &diagnosis_by("bob")).await.err()
+    })
+    .await;
+    let message = refusal.to_string();
+    assert!(message.contains(r#"spec.player is "bob" but you are "alice""#), "{message}");
+    alice.create(&PostParams::default(), &diagnosis_by("alice")).await.expect("alice submits as alice");
+    let facilitator = Api::<Diagnosis>::namespaced(lab.admin.clone(), &lab.ns);
+    facilitator.create(&PostParams::default(), &diagnosis_by("bob")).await.expect("a non-player submits for anyone");
 }
