@@ -56,15 +56,3 @@ pub fn scenario(dir: &Path, name: &str) -> anyhow::Result<Scenario> {
         }
     }
 }
-
-/// loadgen's `--mix` for a scenario's load (weights scaled to whole numbers).
-pub fn mix_flag(s: &Scenario) -> String {
-    let w = |x: f64| (x * 100.0).round() as u64;
-    let (p, c) = (w(s.load.mix.product), w(s.load.mix.checkout));
-    match (p, c) {
-        (0, 0) => "product=1".to_string(),
-        (p, 0) => format!("product={p}"),
-        (0, c) => format!("checkout={c}"),
-        (p, c) => format!("product={p},checkout={c}"),
-    }
-}

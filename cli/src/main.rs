@@ -196,7 +196,7 @@ fn lab_options(s: &firedrill_drill::Scenario, bin_dir: PathBuf, kind: &str) -> a
         bin_dir,
         replicas: s.replicas.clone(),
         rate: s.load.rate_rps,
-        mix: catalog::mix_flag(s),
+        mix: s.load.mix.loadgen_weights(),
         prometheus: true,
         jaeger: true,
         victorialogs: true,

@@ -58,7 +58,7 @@ pub async fn run_case(
         bin_dir: opts.bin_dir.clone(),
         replicas: scenario.replicas.clone(),
         rate: scenario.load.rate_rps,
-        mix: crate::catalog::mix_flag(scenario),
+        mix: scenario.load.mix.loadgen_weights(),
         prometheus: true,
         jaeger: true,
         victorialogs: true,

@@ -24,16 +24,9 @@ pub struct Config {
     /// Play Drills in this namespace only (`None`: every namespace). Set it when several
     /// firedrill installations share a cluster, so each plays only its own lab's drills.
     pub lab_namespace: Option<String>,
-    /// Where drills steer the traffic (`None`: the load is left as it is).
-    pub load: Option<LoadControl>,
-}
-
-/// loadgen's control API and the rate it goes back to between drills.
-#[derive(Debug, Clone)]
-pub struct LoadControl {
-    /// `http://HOST:PORT`, no trailing slash.
-    pub url: String,
-    pub idle_rps: f64,
+    /// loadgen's control API, `http://HOST:PORT` without a trailing slash, where drills set
+    /// their scenario's load (`None`: the traffic is left as it is).
+    pub loadgen_url: Option<String>,
 }
 
 impl Default for Config {
@@ -43,7 +36,7 @@ impl Default for Config {
             token_secret: "firedrill-admin-token".into(),
             delivery_timeout: Duration::from_secs(2),
             lab_namespace: None,
-            load: None,
+            loadgen_url: None,
         }
     }
 }

@@ -15,7 +15,7 @@ pub mod error;
 pub mod injection;
 pub mod metrics;
 
-pub use context::{Config, Context, LoadControl};
+pub use context::{Config, Context};
 pub use error::{Error, Result};
 
 /// Label a namespace must carry before the operator touches anything in it.

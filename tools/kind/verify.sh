@@ -11,8 +11,8 @@
 #   4. Prometheus scrapes every service while the drill runs (`up == 1` for each job), and
 #      each signal holds within its `withinSeconds`;
 #   5. deleting the Drill reverts it: its FaultInjections are gone, and the signals clear.
-# During each drill the operator sets the scenario's load (rate and steps) on loadgen; the
-# baseline runs at the chart's idle `loadgen.rate`.
+# During each drill the operator sets the scenario's load (rate, steps, mix) on loadgen; the
+# baseline runs at the chart's `loadgen.rate` and `loadgen.mix`.
 #
 #   tools/kind/verify.sh [CONTROL_NS] [LAB_NS]
 #   env: SCENARIOS="retry-storm ..."  ALL_CULPRITS=1  FIREDRILL=path/to/firedrill

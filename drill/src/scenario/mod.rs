@@ -213,6 +213,29 @@ pub struct IsolatingQuery {
     pub query: Query,
 }
 
+// === impl Mix ===
+
+impl Mix {
+    /// The weights in loadgen's format (`--mix`, `PUT /rate`): whole numbers in the same
+    /// ratio, smallest terms, e.g. `product=9,checkout=1` for 90/10 or 0.9/0.1.
+    pub fn loadgen_weights(&self) -> String {
+        let scaled = |x: f64| (x * 100.0).round() as u64;
+        let (mut p, mut c) = (scaled(self.product), scaled(self.checkout));
+        let divisor = gcd(p, c).max(1);
+        (p, c) = (p / divisor, c / divisor);
+        match (p, c) {
+            (0, 0) => "product=1".to_string(),
+            (p, 0) => format!("product={p}"),
+            (0, c) => format!("checkout={c}"),
+            (p, c) => format!("product={p},checkout={c}"),
+        }
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
 // === impl Load ===
 
 impl Load {

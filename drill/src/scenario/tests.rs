@@ -74,6 +74,17 @@ fn the_load_rate_follows_the_last_step_reached() {
 }
 
 #[test]
+fn the_mix_is_written_in_loadgens_format_in_smallest_terms() {
+    let weights = |product, checkout| Mix { product, checkout }.loadgen_weights();
+    assert_eq!(weights(90.0, 10.0), "product=9,checkout=1");
+    assert_eq!(weights(0.75, 0.25), "product=3,checkout=1");
+    assert_eq!(weights(70.0, 30.0), "product=7,checkout=3");
+    assert_eq!(weights(1.0, 0.0), "product=1");
+    assert_eq!(weights(0.0, 2.5), "checkout=1");
+    assert_eq!(weights(0.0, 0.0), "product=1");
+}
+
+#[test]
 fn unknown_fault_kind_points_at_the_kind() {
     let e = errors(&with_line(16, "          - kind: hangg"));
     assert_eq!(e.len(), 1, "{e:?}");

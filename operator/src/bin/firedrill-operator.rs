@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use firedrill_operator::metrics::Metrics;
-use firedrill_operator::{Config, Context, LoadControl};
+use firedrill_operator::{Config, Context};
 
 /// Runs firedrill drills on a cluster: delivers FaultInjections, plays Drills, judges Diagnoses.
 #[derive(Parser, Debug)]
@@ -28,12 +28,10 @@ struct Args {
     #[arg(long, env = "FIREDRILL_LAB_NAMESPACE")]
     lab_namespace: Option<String>,
     /// loadgen's control API, `http://HOST:PORT`. Each drill sets its scenario's load there
-    /// (base rate, then its steps) and the idle rate when it ends. Unset: traffic is left alone.
+    /// (rate, steps, endpoint mix), then puts loadgen back to its own `--rate` and `--mix`
+    /// when it ends. Unset: the traffic is left alone.
     #[arg(long, env = "FIREDRILL_LOADGEN_URL", value_parser = parse_base_url)]
     loadgen_url: Option<String>,
-    /// The rate (requests/s) loadgen goes back to when a drill ends: the lab's `--rate`.
-    #[arg(long, env = "FIREDRILL_LOADGEN_IDLE_RPS", default_value_t = 50.0, value_parser = parse_rps)]
-    loadgen_idle_rps: f64,
     /// Where `/metrics` and `/healthz` listen.
     #[arg(long, env = "FIREDRILL_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     metrics_addr: SocketAddr,
@@ -73,7 +71,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         token_secret: args.token_secret,
         delivery_timeout: args.delivery_timeout,
         lab_namespace: args.lab_namespace,
-        load: args.loadgen_url.map(|url| LoadControl { url, idle_rps: args.loadgen_idle_rps }),
+        loadgen_url: args.loadgen_url,
     };
     let metrics = Arc::new(Metrics::default());
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)
@@ -94,13 +92,6 @@ fn parse_base_url(text: &str) -> Result<String, String> {
         return Err("expected http://HOST:PORT, e.g. http://loadgen.firedrill-lab.svc:8090".into());
     }
     Ok(text.trim_end_matches('/').to_string())
-}
-
-fn parse_rps(text: &str) -> Result<f64, String> {
-    match text.parse::<f64>() {
-        Ok(rps) if rps.is_finite() && rps >= 0.0 => Ok(rps),
-        _ => Err(format!("expected a rate in requests/s, 0 or more; got `{text}`")),
-    }
 }
 
 async fn shutdown_signal() {

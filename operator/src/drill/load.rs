@@ -1,8 +1,8 @@
 //! The drill's traffic. While a drill warms up and runs, loadgen sends the scenario's load:
-//! its base rate, then each step's rate from `atSeconds` after the faults went active. When
-//! the drill ends, loadgen goes back to the lab's idle rate. The rate is set on every
-//! reconcile of a running drill, so a restarted loadgen (back at its `--rate`) is steered
-//! again within seconds.
+//! its endpoint mix, its base rate, then each step's rate from `atSeconds` after the faults
+//! went active. When the drill ends, loadgen goes back to the rate and mix it was started with
+//! (the chart's `loadgen.rate` and `loadgen.mix`). The load is set on every reconcile of a
+//! running drill, so a restarted loadgen is steered again within seconds.
 
 use std::time::Duration;
 
@@ -10,14 +10,22 @@ use firedrill_drill::{Drill, Phase, Timestamp};
 
 use crate::context::Context;
 
-/// The rate the drill wants now; `None` once it has ended (the idle rate applies).
-pub fn wanted(drill: &Drill, now: Timestamp) -> Option<f64> {
+/// What loadgen should send: requests per second and endpoint weights in its format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Load {
+    pub rps: f64,
+    pub mix: String,
+}
+
+/// The load the drill wants now; `None` once it has ended (loadgen's own settings apply).
+pub fn wanted(drill: &Drill, now: Timestamp) -> Option<Load> {
     let load = &drill.scenario().load;
-    match drill.phase() {
-        Phase::Pending | Phase::WarmUp => Some(load.rate_rps),
-        Phase::Active => Some(load.rate_at(drill.elapsed(now).as_secs_f64())),
-        Phase::Solved | Phase::Expired | Phase::Reverted | Phase::Debriefed => None,
-    }
+    let rps = match drill.phase() {
+        Phase::Pending | Phase::WarmUp => load.rate_rps,
+        Phase::Active => load.rate_at(drill.elapsed(now).as_secs_f64()),
+        Phase::Solved | Phase::Expired | Phase::Reverted | Phase::Debriefed => return None,
+    };
+    Some(Load { rps, mix: load.mix.loadgen_weights() })
 }
 
 /// Whether a drill in `phase` owns the lab's traffic (and must hand it back when it ends).
@@ -35,16 +43,19 @@ pub fn next_step(drill: &Drill, now: Timestamp) -> Option<Duration> {
     Some(Duration::from_secs_f64(wait) + Duration::from_millis(50))
 }
 
-/// Sets `rps` (the idle rate for `None`) on loadgen. A failure is logged and counted, never
-/// fatal: the drill's faults matter more than its load.
-pub async fn steer(ctx: &Context, rps: Option<f64>) {
-    let Some(control) = &ctx.config.load else { return };
-    let rps = rps.unwrap_or(control.idle_rps);
-    match ctx.agents.set_rate(&control.url, rps).await {
-        Ok(()) => ctx.metrics.delivery("set-rate", "ok"),
+/// Sets `load` on loadgen, or resets loadgen to its own settings for `None`. A failure is
+/// logged and counted, never fatal: the drill's faults matter more than its load.
+pub async fn steer(ctx: &Context, load: Option<Load>) {
+    let Some(url) = &ctx.config.loadgen_url else { return };
+    let result = match &load {
+        Some(Load { rps, mix }) => ctx.agents.set_load(url, *rps, mix).await,
+        None => ctx.agents.reset_load(url).await,
+    };
+    match result {
+        Ok(()) => ctx.metrics.delivery("set-load", "ok"),
         Err(e) => {
-            ctx.metrics.delivery("set-rate", e.label());
-            tracing::warn!(url = %control.url, rps, error = %e, "setting the drill's load failed");
+            ctx.metrics.delivery("set-load", e.label());
+            tracing::warn!(%url, ?load, error = %e, "setting the drill's load failed");
         }
     }
 }

@@ -1,5 +1,5 @@
 //! The chaos agent's admin API, seen from the operator: `PUT /chaos/faults` to inject or renew,
-//! `DELETE /chaos/faults` to revert; and loadgen's `PUT /rate` for the drills' load. One pooled
+//! `DELETE /chaos/faults` to revert; and loadgen's `/rate` for the drills' load. One pooled
 //! HTTP/1 client; every call has a timeout so one hung pod cannot stall a reconcile.
 
 use std::time::Duration;
@@ -60,16 +60,21 @@ impl AgentClient {
         self.call(Method::DELETE, endpoint, token, Vec::new()).await
     }
 
-    /// Sets loadgen's arrival rate: `PUT {base}/rate {"rps": N}`, `base` like
-    /// `http://loadgen.firedrill-lab.svc:8090`.
-    pub async fn set_rate(&self, base: &str, rps: f64) -> Result<(), AgentError> {
-        let body = serde_json::to_vec(&serde_json::json!({ "rps": rps })).expect("a number serialises");
+    /// Sets loadgen's arrival rate and endpoint mix (`product=9,checkout=1`):
+    /// `PUT {base}/rate`, `base` like `http://loadgen.firedrill-lab.svc:8090`.
+    pub async fn set_load(&self, base: &str, rps: f64, mix: &str) -> Result<(), AgentError> {
+        let body = serde_json::to_vec(&serde_json::json!({ "rps": rps, "mix": mix })).expect("plain JSON");
         let request = Request::builder()
             .method(Method::PUT)
             .uri(format!("{base}/rate"))
             .header(header::CONTENT_TYPE, "application/json")
             .body(Full::new(Bytes::from(body)));
         self.send(request).await
+    }
+
+    /// Puts loadgen back to the rate and mix it was started with: `DELETE {base}/rate`.
+    pub async fn reset_load(&self, base: &str) -> Result<(), AgentError> {
+        self.send(Request::builder().method(Method::DELETE).uri(format!("{base}/rate")).body(Full::default())).await
     }
 
     async fn call(&self, method: Method, endpoint: &str, token: &str, body: Vec<u8>) -> Result<(), AgentError> {

@@ -1,11 +1,11 @@
 //! A drill steers the lab's traffic: a real loadgen binary on loopback goes to the scenario's
-//! base rate when the drill starts, to each step's rate on time, and back to the idle rate
-//! when the drill ends; a drill that has already ended leaves the traffic alone.
+//! mix and base rate when the drill starts, to each step's rate on time, and back to its own
+//! `--rate` and `--mix` when the drill ends; a drill that has already ended leaves the traffic
+//! alone.
 
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use firedrill_operator::LoadControl;
 use firedrill_operator::crd::Drill;
 use firedrill_operator::injection::agent::AgentClient;
 use kube::Api;
@@ -15,7 +15,10 @@ use serde_json::json;
 use super::drills::{answer, diagnose};
 use crate::support::lab::{Lab, apply, eventually, service};
 
-const IDLE_RPS: f64 = 5.0;
+/// loadgen's own settings, which it returns to between drills.
+const IDLE: (f64, &str) = (5.0, "product=1,checkout=1");
+/// The stepped scenario's mix (90/10) in loadgen's format.
+const MIX: &str = "product=9,checkout=1";
 const WAIT: Duration = Duration::from_secs(30);
 
 /// slow-shared-downstream at 20 rps, doubled 4 s after the faults go active.
@@ -40,24 +43,26 @@ impl Loadgen {
         assert!(bin.is_file(), "{} is missing: cargo build --workspace --bins", bin.display());
         let port = free_port();
         let child = Command::new(bin)
-            .args(["--target", "127.0.0.1:9", "--rate", &IDLE_RPS.to_string(), "--timeout-ms", "200"])
+            .args(["--target", "127.0.0.1:9", "--rate", &IDLE.0.to_string(), "--mix", IDLE.1, "--timeout-ms", "200"])
             .args(["--listen", &format!("127.0.0.1:{port}")])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("loadgen starts");
         let loadgen = Loadgen { child, url: format!("http://127.0.0.1:{port}") };
-        eventually("loadgen answers", WAIT, || loadgen.rate()).await;
+        eventually("loadgen answers", WAIT, || loadgen.load()).await;
         loadgen
     }
 
-    async fn rate(&self) -> Option<f64> {
+    /// What loadgen sends now: (rps, mix).
+    async fn load(&self) -> Option<(f64, String)> {
         let body = http_get(&format!("{}/rate", self.url)).await?;
-        serde_json::from_str::<serde_json::Value>(&body).ok()?["rps"].as_f64()
+        let state: serde_json::Value = serde_json::from_str(&body).ok()?;
+        Some((state["rps"].as_f64()?, state["mix"].as_str()?.to_string()))
     }
 
-    async fn until_rate(&self, what: &str, rps: f64) {
-        eventually(what, WAIT, || async { (self.rate().await? == rps).then_some(()) }).await;
+    async fn until(&self, what: &str, (rps, mix): (f64, &str)) {
+        eventually(what, WAIT, || async { (self.load().await? == (rps, mix.to_string())).then_some(()) }).await;
     }
 }
 
@@ -96,7 +101,7 @@ fn drill(name: &str) -> Drill {
 }
 
 #[tokio::test]
-async fn a_drill_sets_the_scenarios_load_and_its_steps_then_hands_back_the_idle_rate() {
+async fn a_drill_sets_the_scenarios_load_and_its_steps_then_hands_the_traffic_back() {
     let mut lab = Lab::new(true).await;
     let obj = json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Scenario",
@@ -112,14 +117,15 @@ async fn a_drill_sets_the_scenarios_load_and_its_steps_then_hands_back_the_idle_
         services.push(svc);
     }
     let loadgen = Loadgen::start().await;
-    lab.load = Some(LoadControl { url: loadgen.url.clone(), idle_rps: IDLE_RPS });
+    lab.loadgen_url = Some(loadgen.url.clone());
     lab.start_operator().await;
-    assert_eq!(loadgen.rate().await, Some(IDLE_RPS), "nothing steers the traffic before a drill");
+    let idle = Some((IDLE.0, IDLE.1.to_string()));
+    assert_eq!(loadgen.load().await, idle, "nothing steers the traffic before a drill");
 
     let drills = Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns);
     let created = drills.create(&PostParams::default(), &drill("game-day")).await.unwrap();
-    loadgen.until_rate("the scenario's base rate", 20.0).await;
-    loadgen.until_rate("the step's rate, 4 s after activation", 40.0).await;
+    loadgen.until("the scenario's mix and base rate", (20.0, MIX)).await;
+    loadgen.until("the step's rate, 4 s after activation", (40.0, MIX)).await;
     let player = lab.player().await;
     diagnose(&player, &lab.ns, "right", "warehouse", &answer(&lab, &created).await).await;
     eventually("the solved drill reverts", WAIT, || async {
@@ -127,22 +133,23 @@ async fn a_drill_sets_the_scenarios_load_and_its_steps_then_hands_back_the_idle_
         (d.status?.phase.as_deref() == Some("reverted")).then_some(())
     })
     .await;
-    assert_eq!(loadgen.rate().await, Some(IDLE_RPS), "the idle rate is back when the drill ends");
+    assert_eq!(loadgen.load().await, idle, "loadgen's own settings are back when the drill ends");
 
     // An ended drill no longer owns the traffic: deleting it leaves the rate alone.
-    let manual = 33.0;
-    AgentClient::new(Duration::from_secs(2)).set_rate(&loadgen.url, manual).await.expect("loadgen takes a rate");
+    let manual = (33.0, "checkout=1");
+    let agents = AgentClient::new(Duration::from_secs(2));
+    agents.set_load(&loadgen.url, manual.0, manual.1).await.expect("loadgen takes a load");
     drills.delete("game-day", &DeleteParams::default()).await.unwrap();
     eventually("the ended drill is gone", WAIT, || async {
         drills.get_opt("game-day").await.ok()?.is_none().then_some(())
     })
     .await;
-    assert_eq!(loadgen.rate().await, Some(manual));
+    assert_eq!(loadgen.load().await, Some((manual.0, manual.1.to_string())));
 
     // Deleting a running drill hands the traffic back.
     drills.create(&PostParams::default(), &drill("deleted")).await.unwrap();
-    loadgen.until_rate("the base rate again", 20.0).await;
+    loadgen.until("the scenario's load again", (20.0, MIX)).await;
     drills.delete("deleted", &DeleteParams::default()).await.unwrap();
-    loadgen.until_rate("the idle rate after deletion", IDLE_RPS).await;
+    loadgen.until("loadgen's own settings after deletion", IDLE).await;
     lab.stop_operator().await;
 }

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use firedrill_operator::metrics::Metrics;
-use firedrill_operator::{Config, Context, LoadControl};
+use firedrill_operator::{Config, Context};
 use firedrill_runtime::client::ClientPolicy;
 use firedrill_runtime::http::Router;
 use firedrill_runtime::telemetry::{LogOutput, TelemetryConfig};
@@ -38,7 +38,7 @@ pub struct Lab {
     pub admin: Client,
     pub metrics: Arc<Metrics>,
     /// loadgen's control API for the operator, when the test runs a loadgen.
-    pub load: Option<LoadControl>,
+    pub loadgen_url: Option<String>,
     operator: Option<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)>,
 }
 
@@ -67,7 +67,7 @@ impl Lab {
         apply(&admin, &render("rbac-operator.yaml")).await;
         apply(&admin, &render("rbac-player.yaml")).await;
         apply(&admin, &token_secret_yaml(&control)).await;
-        Lab { n, control, ns, admin, metrics: Arc::new(Metrics::default()), load: None, operator: None }
+        Lab { n, control, ns, admin, metrics: Arc::new(Metrics::default()), loadgen_url: None, operator: None }
     }
 
     /// Starts the operator in-process, authenticated as its service account.
@@ -77,7 +77,7 @@ impl Lab {
             control_namespace: self.control.clone(),
             delivery_timeout: Duration::from_secs(1),
             lab_namespace: Some(self.ns.clone()),
-            load: self.load.clone(),
+            loadgen_url: self.loadgen_url.clone(),
             ..Config::default()
         };
         let ctx = Context::new(client, config, self.metrics.clone());

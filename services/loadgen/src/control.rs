@@ -1,5 +1,10 @@
-//! loadgen's own HTTP API: `GET /rate` and `PUT /rate {"rps": N}` (scenario load steps), plus
-//! the runtime's `/metrics`, `/healthz`, `/readyz`.
+//! loadgen's own HTTP API, for scenario load during drills, plus the runtime's `/metrics`,
+//! `/healthz`, `/readyz`:
+//!
+//! - `GET /rate`: `{"rps": N, "mix": "product=9,checkout=1"}`, what is being sent now;
+//! - `PUT /rate {"rps": N}` or `{"rps": N, "mix": "..."}`: from the next arrival on (a mix
+//!   left out stays as it is); bad input is refused whole, with a 400 that says why;
+//! - `DELETE /rate`: back to the rate and mix loadgen was started with (`--rate`, `--mix`).
 
 use std::sync::Arc;
 
@@ -7,32 +12,49 @@ use firedrill_runtime::http::{AppError, Request, Response, Router, json, parse_j
 use http::{Method, StatusCode};
 use serde::Deserialize;
 
-use crate::Generator;
+use crate::{Generator, Mix};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Rate {
+struct Load {
     rps: f64,
+    #[serde(default)]
+    mix: Option<String>,
 }
 
 /// Largest rate accepted, so a typo cannot flood the machine.
 pub const MAX_RPS: f64 = 20_000.0;
 
 pub fn router(generator: Arc<Generator>) -> Router {
-    let g2 = generator.clone();
+    let (for_put, for_delete) = (generator.clone(), generator.clone());
     Router::new()
         .route(Method::GET, "/rate", move |_req| {
             let g = generator.clone();
-            async move { Ok(json(StatusCode::OK, &serde_json::json!({ "rps": g.rate() }))) }
+            async move { Ok(state(&g)) }
         })
-        .route(Method::PUT, "/rate", move |req| set_rate(g2.clone(), req))
+        .route(Method::PUT, "/rate", move |req| set_load(for_put.clone(), req))
+        .route(Method::DELETE, "/rate", move |_req| {
+            let g = for_delete.clone();
+            async move {
+                g.reset();
+                Ok(state(&g))
+            }
+        })
 }
 
-async fn set_rate(generator: Arc<Generator>, req: Request) -> Result<Response, AppError> {
-    let rate: Rate = parse_json(&req)?;
-    if !(0.0..=MAX_RPS).contains(&rate.rps) {
-        return Err(AppError::BadRequest(format!("rps must be 0..={MAX_RPS}, got {}", rate.rps)));
+async fn set_load(generator: Arc<Generator>, req: Request) -> Result<Response, AppError> {
+    let load: Load = parse_json(&req)?;
+    if !(0.0..=MAX_RPS).contains(&load.rps) {
+        return Err(AppError::BadRequest(format!("rps must be 0..={MAX_RPS}, got {}", load.rps)));
     }
-    generator.set_rate(rate.rps);
-    Ok(json(StatusCode::OK, &serde_json::json!({ "rps": generator.rate() })))
+    let mix = load.mix.map(|m| m.parse::<Mix>()).transpose().map_err(|e| AppError::BadRequest(e.to_string()))?;
+    generator.set_rate(load.rps);
+    if let Some(mix) = mix {
+        generator.set_mix(mix);
+    }
+    Ok(state(&generator))
+}
+
+fn state(generator: &Generator) -> Response {
+    json(StatusCode::OK, &serde_json::json!({ "rps": generator.rate(), "mix": generator.mix().to_string() }))
 }

@@ -16,7 +16,10 @@ use tracing::instrument::WithSubscriber;
 
 /// Open-loop (Poisson) traffic against the edge API, with the users' latency on /metrics.
 #[derive(Parser, Debug)]
-#[command(version, after_help = "Control API: GET /rate, PUT /rate {\"rps\": N}; metrics on GET /metrics")]
+#[command(
+    version,
+    after_help = "Control API: GET /rate; PUT /rate {\"rps\": N, \"mix\": \"product=9,checkout=1\"} (mix optional); DELETE /rate (back to --rate and --mix); metrics on GET /metrics"
+)]
 struct Cli {
     /// The edge API, `host:port`.
     #[arg(long, env = "LOADGEN_TARGET", default_value = "127.0.0.1:8080")]

@@ -28,7 +28,7 @@ pub struct Mix {
 
 /// A mix string that could not be read.
 #[derive(Debug, thiserror::Error, PartialEq)]
-#[error("invalid --mix `{input}`: {reason} (expected e.g. product=9,checkout=1)")]
+#[error("invalid mix `{input}`: {reason} (expected e.g. product=9,checkout=1)")]
 pub struct MixError {
     input: String,
     reason: String,
@@ -56,6 +56,14 @@ impl std::str::FromStr for Mix {
             return Err(fail("weights add up to zero".into()));
         }
         Ok(Mix { weights, total })
+    }
+}
+
+/// The same text `from_str` reads, e.g. `product=9,checkout=1`.
+impl std::fmt::Display for Mix {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self.weights.iter().map(|(e, w)| format!("{}={w}", e.as_str())).collect();
+        f.write_str(&parts.join(","))
     }
 }
 
@@ -109,6 +117,7 @@ mod tests {
         assert!((800..1200).contains(&checkouts), "{checkouts}");
         assert!("product=0".parse::<Mix>().is_err());
         assert!("cart=1".parse::<Mix>().unwrap_err().to_string().contains("unknown endpoint `cart`"));
+        assert_eq!(mix.to_string(), "product=3,checkout=1", "Display reads back");
     }
 
     #[test]

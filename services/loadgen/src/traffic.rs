@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use arc_swap::ArcSwap;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
@@ -23,6 +24,7 @@ use crate::mix::{Endpoint, Mix, ProductIds};
 pub struct Settings {
     /// The edge API, `host:port`.
     pub target: String,
+    /// The mix at start (and after [`Generator::reset`]).
     pub mix: Mix,
     pub max_in_flight: usize,
     pub timeout: Duration,
@@ -80,10 +82,13 @@ impl LoadMetrics {
     }
 }
 
-/// The open-loop generator. The rate can change while it runs.
+/// The open-loop generator. The rate and the mix can change while it runs.
 pub struct Generator {
     settings: Settings,
+    /// The rate at start (and after [`Generator::reset`]).
+    initial_rate: f64,
     rate_milli: AtomicU64,
+    mix: ArcSwap<Mix>,
     in_flight: AtomicUsize,
     client: Client<HttpConnector, Full<Bytes>>,
     ids: ProductIds,
@@ -97,7 +102,9 @@ impl Generator {
         let client =
             Client::builder(TokioExecutor::new()).pool_max_idle_per_host(settings.max_in_flight).build(connector);
         let g = Generator {
+            mix: ArcSwap::from_pointee(settings.mix.clone()),
             settings,
+            initial_rate: rate,
             rate_milli: AtomicU64::new(0),
             in_flight: AtomicUsize::new(0),
             client,
@@ -118,6 +125,21 @@ impl Generator {
         self.rate_milli.load(Ordering::Relaxed) as f64 / 1000.0
     }
 
+    /// Endpoint weights, from the next arrival on.
+    pub fn set_mix(&self, mix: Mix) {
+        self.mix.store(Arc::new(mix));
+    }
+
+    pub fn mix(&self) -> Arc<Mix> {
+        self.mix.load_full()
+    }
+
+    /// Back to the rate and mix it started with.
+    pub fn reset(&self) {
+        self.set_rate(self.initial_rate);
+        self.set_mix(self.settings.mix.clone());
+    }
+
     /// Fires arrivals until `until` (or forever). Poisson: exponential gaps at the current rate.
     pub async fn run(self: Arc<Self>, until: Option<Instant>) {
         let mut next = Instant::now();
@@ -135,7 +157,7 @@ impl Generator {
     }
 
     fn arrive(self: Arc<Self>, scheduled: Instant) {
-        let endpoint = self.settings.mix.pick();
+        let endpoint = self.mix.load().pick();
         if self.in_flight.fetch_add(1, Ordering::AcqRel) >= self.settings.max_in_flight {
             self.in_flight.fetch_sub(1, Ordering::AcqRel);
             self.metrics.dropped.get_or_create(&EndpointLabel { endpoint: endpoint.as_str() }).inc();
