@@ -3,8 +3,9 @@
 //! On the first reconcile it draws a culprit and stores the engine's record in a Secret in the
 //! control namespace (the truth); it then creates FaultInjections for the draw, starts the
 //! clock once every one is active, judges Diagnoses, and removes the faults when the drill is
-//! solved or out of time. Meanwhile it steers loadgen to the scenario's load (`load`). Every step reads its state back from the API server, so a restarted
-//! operator continues where the last one stopped.
+//! solved or out of time; meanwhile it steers loadgen to the scenario's load (`load`). Every
+//! step reads its state back from the API server, so a restarted operator continues where the
+//! last one stopped.
 
 pub mod faults;
 pub mod judge;
