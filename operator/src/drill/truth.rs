@@ -1,11 +1,13 @@
 //! The drill's truth: the engine's whole record (scenario, seed, drawn culprit, diagnoses)
 //! and the judged Diagnosis objects, kept in a Secret in the control namespace that the
-//! player role cannot read. Everything a restarted operator needs to continue the drill is
+//! player role cannot read. Once the drill is over the Secret also holds its debrief, in
+//! Markdown, for the facilitator. Everything a restarted operator needs to continue the drill is
 //! here or in the Drill object; writes use the Secret's resourceVersion, so two operators
 //! can never both judge the same diagnosis.
 
 use std::collections::BTreeMap;
 
+use firedrill_drill::Phase;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{ObjectMeta, PostParams};
@@ -19,6 +21,8 @@ use crate::error::{Error, Result};
 /// Label on everything the operator creates for one drill.
 pub const DRILL_UID_LABEL: &str = "firedrill.dev/drill-uid";
 const KEY: &str = "truth.json";
+/// The debrief's key, present once the drill has reverted.
+pub const DEBRIEF_KEY: &str = "debrief.md";
 
 /// What the Secret holds.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,8 +92,22 @@ pub async fn delete(ctx: &Context, drill: &Drill) -> Result<()> {
     }
 }
 
+/// The facilitator's debrief: the truth, the timeline of hints and diagnoses, the queries that
+/// would have isolated the culprit, the scores. The operator does not query the players'
+/// backends, so it never knows when a signal showed: the timeline has no signal rows rather
+/// than a "did not show" row for every one (`make verify-kind` checks the signals).
+pub fn debrief(drill: &firedrill_drill::Drill) -> String {
+    let mut debrief = firedrill_drill::Debrief::of(drill);
+    debrief.signals_never_seen.clear();
+    debrief.to_markdown() + "\n_Signals are not watched on this lab, so the timeline has no signal rows._\n"
+}
+
 fn secret(drill: &Drill, truth: &Truth, resource_version: Option<String>) -> Secret {
     let json = serde_json::to_vec(truth).expect("the truth serialises");
+    let mut data = BTreeMap::from([(KEY.to_string(), ByteString(json))]);
+    if matches!(truth.drill.phase(), Phase::Reverted | Phase::Debriefed) {
+        data.insert(DEBRIEF_KEY.to_string(), ByteString(debrief(&truth.drill).into_bytes()));
+    }
     let labels = BTreeMap::from([(DRILL_UID_LABEL.to_string(), drill.uid().unwrap_or_default())]);
     Secret {
         metadata: ObjectMeta {
@@ -98,7 +116,7 @@ fn secret(drill: &Drill, truth: &Truth, resource_version: Option<String>) -> Sec
             resource_version,
             ..Default::default()
         },
-        data: Some(BTreeMap::from([(KEY.to_string(), ByteString(json))])),
+        data: Some(data),
         type_: Some("Opaque".into()),
         ..Default::default()
     }

@@ -32,13 +32,24 @@ async fn install_scenario(lab: &Lab, name: &str) {
     apply(&lab.admin, &serde_yaml::to_string(&obj).unwrap()).await;
 }
 
-/// The admin (not a player) reads the drill's truth: the right fault class.
-pub(super) async fn answer(lab: &Lab, drill: &Drill) -> String {
+/// What the drill's truth Secret holds (only the admin can read it).
+async fn truth_secret(lab: &Lab, drill: &Drill) -> BTreeMap<String, k8s_openapi::ByteString> {
     let uid = drill.metadata.uid.clone().unwrap();
     let secrets = Api::<Secret>::namespaced(lab.admin.clone(), &lab.control);
-    let stored = secrets.get(&format!("drill-truth-{uid}")).await.unwrap();
-    let truth: serde_json::Value = serde_json::from_slice(&stored.data.unwrap()["truth.json"].0).unwrap();
-    truth["drill"]["draw"]["culprit"]["answer"]["faultClass"].as_str().unwrap().to_string()
+    secrets.get(&format!("drill-truth-{uid}")).await.unwrap().data.unwrap()
+}
+
+/// One field of the drawn culprit, from the truth.
+async fn truth_field(lab: &Lab, drill: &Drill, field: &str) -> String {
+    let truth: serde_json::Value = serde_json::from_slice(&truth_secret(lab, drill).await["truth.json"].0).unwrap();
+    let culprit = &truth["drill"]["draw"]["culprit"];
+    let value = if field == "faultClass" { &culprit["answer"]["faultClass"] } else { &culprit[field] };
+    value.as_str().unwrap().to_string()
+}
+
+/// The right fault class, read by the admin (not a player) from the truth.
+pub(super) async fn answer(lab: &Lab, drill: &Drill) -> String {
+    truth_field(lab, drill, "faultClass").await
 }
 
 pub(super) async fn diagnose(player: &kube::Client, ns: &str, name: &str, service: &str, class: &str) {
@@ -111,11 +122,26 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
         (d.status.as_ref()?.phase.as_deref() == Some("reverted")).then_some(d)
     })
     .await;
-    let status = done.status.unwrap();
+    let status = done.status.clone().unwrap();
     assert_eq!(status.winner.as_deref(), Some("alice"));
     let judged: Vec<(&str, &str)> = status.diagnoses.iter().map(|d| (d.name.as_str(), d.verdict.as_str())).collect();
     assert_eq!(judged, [("alice-1", "wrong"), ("alice-2", "correct")], "each diagnosis judged once across the restart");
     assert_eq!(faults_of(&services["warehouse"]) + faults_of(&services["pricing"]), 0, "faults reverted at the end");
+    let debrief = truth_secret(&lab, &done).await.remove("debrief.md").expect("the debrief is kept with the truth");
+    let debrief = String::from_utf8(debrief.0).unwrap();
+    let expected = [
+        "# Debrief: ".to_string(),
+        "Outcome: solved. Winner: **alice**.".to_string(),
+        format!("Culprit `{}`", truth_field(&lab, &done, "id").await),
+        "alice diagnosed inventory / latency -> **wrong**".to_string(),
+        format!("alice diagnosed warehouse / {answer} -> **correct**"),
+        "## What would have isolated it fastest".to_string(),
+        "faults reverted".to_string(),
+    ];
+    for part in expected {
+        assert!(debrief.contains(&part), "the debrief lacks {part:?}:\n{debrief}");
+    }
+    assert!(!debrief.contains("did not show"), "the operator does not watch signals: {debrief}");
     let events = Api::<k8s_openapi::api::events::v1::Event>::namespaced(player.clone(), &lab.ns);
     let reasons = eventually("drill events visible to players", WAIT, || async {
         let list = events.list(&Default::default()).await.ok()?;
