@@ -72,7 +72,7 @@ IMAGE ?= firedrill:0.1.0
 CONTROL_NS ?= firedrill-system
 LAB_NS ?= firedrill-lab
 
-.PHONY: images up down drill verify-kind chart-check helm-tool
+.PHONY: images up down drill debrief verify-kind chart-check helm-tool
 
 # $(call need,tool...): stop with a clear message when a tool is missing (bash builtins only).
 need = @for t in $(1); do command -v $$t >/dev/null 2>&1 || { \
@@ -103,6 +103,14 @@ drill: ## Start a drill on the kind lab: make drill SCENARIO=retry-storm
 	@printf '%s\n' '{"apiVersion":"firedrill.dev/v1alpha1","kind":"Drill","metadata":{"generateName":"$(SCENARIO)-"},"spec":{"scenario":"$(SCENARIO)"}}' \
 		| kubectl -n $(LAB_NS) create -f - -o name
 	@echo "watch it: kubectl -n $(LAB_NS) get drills -w"
+
+debrief: ## The facilitator's debrief of a finished kind drill: make debrief DRILL=retry-storm-x7k2p
+	$(call need,kubectl base64)
+	@test -n '$(DRILL)' || { echo "make debrief: name the drill: make debrief DRILL=<name> (kubectl -n $(LAB_NS) get drills)" >&2; exit 1; }
+	@uid=$$(kubectl -n $(LAB_NS) get drill '$(DRILL)' -o jsonpath='{.metadata.uid}') || exit 1; \
+	md=$$(kubectl -n $(CONTROL_NS) get secret "drill-truth-$$uid" -o jsonpath='{.data.debrief\.md}') || exit 1; \
+	if [ -z "$$md" ]; then echo "make debrief: drill $(DRILL) has no debrief yet; the operator writes it once the drill has reverted" >&2; exit 1; fi; \
+	echo "$$md" | base64 -d
 
 verify-kind: ## Scenario regression against the kind lab: each drill injects, its signals show on the cluster's backends, it reverts
 	$(call need,kubectl)

@@ -190,9 +190,14 @@ fn make_kind_targets_name_the_missing_tool() {
     let make = which("make");
     let empty = std::env::temp_dir().join(format!("firedrill-empty-path-{}", std::process::id()));
     std::fs::create_dir_all(&empty).unwrap();
-    for (target, tool) in
-        [("images", "docker"), ("up", "docker"), ("drill", "kubectl"), ("verify-kind", "kubectl"), ("down", "kind")]
-    {
+    for (target, tool) in [
+        ("images", "docker"),
+        ("up", "docker"),
+        ("drill", "kubectl"),
+        ("debrief", "kubectl"),
+        ("verify-kind", "kubectl"),
+        ("down", "kind"),
+    ] {
         let out = Command::new(&make).args(["-s", target]).current_dir(root()).env("PATH", &empty).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "make {target} succeeded without {tool}");
@@ -203,7 +208,7 @@ fn make_kind_targets_name_the_missing_tool() {
     }
     let help = Command::new(&make).args(["-s", "help"]).current_dir(root()).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
-    for target in ["images", "up", "drill", "verify-kind", "down", "chart-check"] {
+    for target in ["images", "up", "drill", "debrief", "verify-kind", "down", "chart-check"] {
         assert!(help.lines().any(|l| l.trim_start().starts_with(target)), "make help lists {target}:\n{help}");
     }
 }
