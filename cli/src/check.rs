@@ -62,9 +62,7 @@ pub struct SignalsArgs {
 /// Runs one phase and prints what it found.
 pub async fn signals(args: SignalsArgs, scenario: &Scenario) -> anyhow::Result<ExitCode> {
     let culprit = scenario.culprit(&args.culprit).with_context(|| unknown_culprit(scenario, &args.culprit))?;
-    let mut backends = Backends::default();
-    (backends.prometheus, backends.jaeger, backends.victorialogs) =
-        (Some(args.prometheus), args.jaeger, args.victorialogs);
+    let backends = Backends::new(Some(args.prometheus), args.jaeger, args.victorialogs);
     let signals: Vec<&Signal> = scenario.signals_for(culprit).collect();
     let progress = Progress::new(args.json);
     let mut found = Findings::default();

@@ -114,13 +114,7 @@ impl Session {
     }
 
     async fn watch_signals(&mut self) -> anyhow::Result<()> {
-        let culprit = self.drill.draw().culprit.clone();
-        let pending: Vec<_> = {
-            let seen = self.drill.signals_seen();
-            let scenario = self.drill.scenario();
-            scenario.signals_for(&culprit).filter(|s| !seen.contains_key(&s.name)).cloned().collect()
-        };
-        for signal in pending {
+        for signal in self.drill.pending_signals() {
             if let Some(v) = self.lab.backends.query(&signal.query).await?
                 && signal.holds(v)
             {

@@ -27,6 +27,9 @@ pub struct Config {
     /// loadgen's control API, `http://HOST:PORT` without a trailing slash, where drills set
     /// their scenario's load (`None`: the traffic is left as it is).
     pub loadgen_url: Option<String>,
+    /// The lab's Prometheus, Jaeger and VictoriaLogs, where the operator watches each drill's
+    /// signals for the debrief (all `None`: not watched).
+    pub backends: firedrill_backends::Backends,
 }
 
 impl Default for Config {
@@ -37,6 +40,7 @@ impl Default for Config {
             delivery_timeout: Duration::from_secs(2),
             lab_namespace: None,
             loadgen_url: None,
+            backends: Default::default(),
         }
     }
 }

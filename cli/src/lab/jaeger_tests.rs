@@ -26,7 +26,7 @@ async fn until(
     let mut last = None;
     while tokio::time::Instant::now() < end {
         traffic(http, inventory, 10).await;
-        last = jaeger::measure(http, jaeger, q).await.expect("Jaeger answers");
+        last = firedrill_backends::jaeger::measure(http, jaeger, q).await.expect("Jaeger answers");
         if last.is_some_and(&ok) {
             return last.unwrap();
         }
@@ -53,10 +53,10 @@ async fn drop_spans_takes_the_missing_child_ratio_from_zero_to_one() {
     let rate = query(TraceMeasure::TraceRate, "inventory", None);
     // Baseline: traces arrive whole, every call to warehouse is under inventory.
     until(&http, addrs.query, inventory.addr, &rate, |v| v >= 2.0).await;
-    let seen = jaeger::services(&http, addrs.query).await.unwrap();
+    let seen = firedrill_backends::jaeger::services(&http, addrs.query).await.unwrap();
     assert!(seen.contains(&"inventory".into()) && seen.contains(&"warehouse".into()), "{seen:?}");
-    assert_eq!(jaeger::measure(&http, addrs.query, &missing).await.unwrap(), Some(0.0));
-    assert_eq!(jaeger::measure(&http, addrs.query, &split).await.unwrap(), Some(0.0));
+    assert_eq!(firedrill_backends::jaeger::measure(&http, addrs.query, &missing).await.unwrap(), Some(0.0));
+    assert_eq!(firedrill_backends::jaeger::measure(&http, addrs.query, &split).await.unwrap(), Some(0.0));
 
     inject(&http, &inventory, r#"[{"kind":"drop-spans","dependency":"warehouse","percent":100}]"#).await;
 

@@ -8,7 +8,6 @@ mod process;
 pub mod prometheus;
 mod tools;
 mod topology;
-pub mod traces;
 pub mod victorialogs;
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::{LabError, Process, free_addr, prometheus, tools};
-use crate::http::{Http, HttpError};
+use super::{LabError, Process, free_addr, tools};
+use crate::http::Http;
 
 /// The pinned version, as in tools/victorialogs/versions.env (a test keeps the two in step);
 /// the cache path carries it.
@@ -53,26 +53,6 @@ pub fn otlp_logs_url(addr: SocketAddr) -> String {
     format!("http://{addr}/insert/opentelemetry/v1/logs")
 }
 
-/// Evaluates a LogsQL stats query now; `None` when it has no finite value (no lines, NaN).
-/// More than one series is an error: a signal compares one number.
-pub async fn query(http: &Http, addr: SocketAddr, logsql: &str) -> Result<Option<f64>, HttpError> {
-    let url = query_url(addr, logsql);
-    let body = http.get_json(&url).await?;
-    let series = body["data"]["result"].as_array().map_or(0, Vec::len);
-    if series > 1 {
-        let reason = format!(
-            "the LogsQL stats query returned {series} series; expected one number (keep one with `| fields <name>`)"
-        );
-        return Err(HttpError::Transport { url, reason });
-    }
-    Ok(prometheus::first_sample(&body))
-}
-
-fn query_url(addr: SocketAddr, logsql: &str) -> String {
-    let q: String = form_urlencoded::byte_serialize(logsql.as_bytes()).collect();
-    format!("http://{addr}/select/logsql/stats_query?query={q}")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,14 +69,5 @@ mod tests {
         let listeners: Vec<&String> = args.iter().filter(|a| a.contains("ListenAddr")).collect();
         assert_eq!(listeners, ["-httpListenAddr=127.0.0.1:7"]);
         assert!(args.contains(&"-storageDataPath=/x/data".to_string()), "{args:?}");
-    }
-
-    #[test]
-    fn query_url_encodes_the_whole_query() {
-        let url = query_url("127.0.0.1:9".parse().unwrap(), r#"_time:1m "upstream timeout" | stats count()"#);
-        assert_eq!(
-            url,
-            "http://127.0.0.1:9/select/logsql/stats_query?query=_time%3A1m+%22upstream+timeout%22+%7C+stats+count%28%29"
-        );
     }
 }

@@ -25,7 +25,7 @@ async fn until(http: &Http, vl: SocketAddr, inventory: SocketAddr, logsql: &str,
     let mut last = None;
     while tokio::time::Instant::now() < end {
         traffic(http, inventory, 5).await;
-        last = victorialogs::query(http, vl, logsql).await.expect("VictoriaLogs answers");
+        last = firedrill_backends::victorialogs::query(http, vl, logsql).await.expect("VictoriaLogs answers");
         if let Some(v) = last.filter(|v| ok(*v)) {
             return v;
         }
@@ -46,7 +46,7 @@ async fn timeouts_and_log_delay_show_in_the_log_signals() {
     // Baseline: lines arrive within a few seconds, none of them timeouts.
     let lag = until(&http, vl, inventory.addr, LAG, |v| v < 5.0).await;
     assert!(lag >= 0.0, "{lag}");
-    assert_eq!(victorialogs::query(&http, vl, TIMEOUTS).await.unwrap(), Some(0.0));
+    assert_eq!(firedrill_backends::victorialogs::query(&http, vl, TIMEOUTS).await.unwrap(), Some(0.0));
 
     // warehouse slower than inventory's attempt timeout: inventory logs each timeout, with
     // the dependency as a field the query filters on.
@@ -60,7 +60,7 @@ async fn timeouts_and_log_delay_show_in_the_log_signals() {
 
     // A query with two numbers is refused, not half-read.
     let two = "_time:5m service.name:=inventory | stats count() as a, count() as b";
-    let e = victorialogs::query(&http, vl, two).await.unwrap_err().to_string();
+    let e = firedrill_backends::victorialogs::query(&http, vl, two).await.unwrap_err().to_string();
     assert!(e.contains("returned 2 series; expected one number"), "{e}");
 
     inventory.stop().await;

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
+use firedrill_backends::{Backends, parse_addr};
 use firedrill_operator::metrics::Metrics;
 use firedrill_operator::{Config, Context};
 
@@ -32,6 +33,16 @@ struct Args {
     /// when it ends. Unset: the traffic is left alone.
     #[arg(long, env = "FIREDRILL_LOADGEN_URL", value_parser = parse_base_url)]
     loadgen_url: Option<String>,
+    /// The lab's Prometheus, `HOST:PORT`: the operator watches each drill's PromQL signals
+    /// there, so the debrief shows when each first showed. Unset: those are not watched.
+    #[arg(long, env = "FIREDRILL_PROMETHEUS_ADDR", value_parser = parse_host_port)]
+    prometheus: Option<String>,
+    /// The lab's Jaeger query API, `HOST:PORT`, for trace signals.
+    #[arg(long, env = "FIREDRILL_JAEGER_ADDR", value_parser = parse_host_port)]
+    jaeger: Option<String>,
+    /// The lab's VictoriaLogs, `HOST:PORT`, for LogsQL signals.
+    #[arg(long, env = "FIREDRILL_VICTORIALOGS_ADDR", value_parser = parse_host_port)]
+    victorialogs: Option<String>,
     /// Where `/metrics` and `/healthz` listen.
     #[arg(long, env = "FIREDRILL_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     metrics_addr: SocketAddr,
@@ -72,6 +83,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
         delivery_timeout: args.delivery_timeout,
         lab_namespace: args.lab_namespace,
         loadgen_url: args.loadgen_url,
+        backends: Backends::new(
+            resolve("--prometheus", args.prometheus)?,
+            resolve("--jaeger", args.jaeger)?,
+            resolve("--victorialogs", args.victorialogs)?,
+        ),
     };
     let metrics = Arc::new(Metrics::default());
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)
@@ -82,6 +98,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let endpoint = firedrill_operator::endpoint::serve(listener, metrics, shutdown_signal());
     tokio::join!(endpoint, firedrill_operator::run(ctx, shutdown_signal()));
     Ok(())
+}
+
+/// `HOST:PORT`, checked for its form only: names are resolved when the operator starts, so
+/// `--help` works anywhere (in-cluster Service names resolve only inside the cluster).
+fn parse_host_port(text: &str) -> Result<String, String> {
+    match text.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && !host.contains('/') && port.parse::<u16>().is_ok() => {
+            Ok(text.to_string())
+        }
+        _ => Err("expected HOST:PORT, e.g. prometheus.firedrill-system.svc:9090".into()),
+    }
+}
+
+fn resolve(flag: &str, addr: Option<String>) -> anyhow::Result<Option<SocketAddr>> {
+    addr.map(|a| parse_addr(&a).map_err(|e| anyhow::anyhow!("{flag}: {e}"))).transpose()
 }
 
 /// `http://HOST:PORT` (a trailing `/` is dropped): the base the operator appends `/rate` to.

@@ -10,6 +10,7 @@
 pub mod faults;
 pub mod judge;
 pub mod load;
+pub mod signals;
 pub mod truth;
 pub mod view;
 
@@ -63,7 +64,7 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
             Err(refusal) => return start::refuse(ctx, &drill, refusal).await,
         },
     };
-    let before = (truth.drill.phase(), truth.judged.len());
+    let before = (truth.drill.phase(), truth.judged.len(), truth.drill.signals_seen().len());
     let planned = faults::plan(truth.drill.draw());
     match truth.drill.phase() {
         Phase::WarmUp => {
@@ -72,7 +73,10 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
                 truth.drill.activate(now).map_err(drill_error)?;
             }
         }
-        Phase::Active => faults::apply(ctx, &drill, &planned).await?,
+        Phase::Active => {
+            faults::apply(ctx, &drill, &planned).await?;
+            signals::watch(ctx, &mut truth.drill, now).await;
+        }
         Phase::Solved | Phase::Expired if faults::remove(ctx, &drill).await? => {
             truth.drill.revert(now).map_err(drill_error)?
         }
@@ -84,7 +88,7 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
     if load::steers(before.0) || load::steers(truth.drill.phase()) {
         load::steer(ctx, load::wanted(&truth.drill, now)).await;
     }
-    if before != (truth.drill.phase(), truth.judged.len()) {
+    if before != (truth.drill.phase(), truth.judged.len(), truth.drill.signals_seen().len()) {
         truth::save(ctx, &drill, &truth, &version).await?;
     }
     if before.0 != truth.drill.phase() {

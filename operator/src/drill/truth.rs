@@ -70,7 +70,7 @@ pub async fn load(ctx: &Context, drill: &Drill) -> Result<Option<(Truth, String)
 
 /// Stores a new truth; `None` when another writer created it first (load it again).
 pub async fn create(ctx: &Context, drill: &Drill, truth: &Truth) -> Result<Option<String>> {
-    match api(ctx).create(&PostParams::default(), &secret(drill, truth, None)).await {
+    match api(ctx).create(&PostParams::default(), &secret(ctx, drill, truth, None)).await {
         Ok(s) => Ok(Some(s.resource_version().unwrap_or_default())),
         Err(kube::Error::Api(e)) if e.code == 409 => Ok(None),
         Err(e) => Err(e.into()),
@@ -79,7 +79,7 @@ pub async fn create(ctx: &Context, drill: &Drill, truth: &Truth) -> Result<Optio
 
 /// Replaces the truth if nobody wrote it since `version`; returns the new version.
 pub async fn save(ctx: &Context, drill: &Drill, truth: &Truth, version: &str) -> Result<String> {
-    let secret = secret(drill, truth, Some(version.to_string()));
+    let secret = secret(ctx, drill, truth, Some(version.to_string()));
     let saved = api(ctx).replace(&secret_name(drill), &PostParams::default(), &secret).await?;
     Ok(saved.resource_version().unwrap_or_default())
 }
@@ -92,21 +92,28 @@ pub async fn delete(ctx: &Context, drill: &Drill) -> Result<()> {
     }
 }
 
-/// The facilitator's debrief: the truth, the timeline of hints and diagnoses, the queries that
-/// would have isolated the culprit, the scores. The operator does not query the players'
-/// backends, so it never knows when a signal showed: the timeline has no signal rows rather
-/// than a "did not show" row for every one (`make verify-kind` checks the signals).
-pub fn debrief(drill: &firedrill_drill::Drill) -> String {
+/// The facilitator's debrief: the truth, the timeline of signals, hints and diagnoses, the
+/// queries that would have isolated the culprit, the scores. When the operator watches no
+/// backend it never knows when a signal showed, so the timeline then has no signal rows
+/// rather than a "did not show" row for every one, and says so.
+pub fn debrief(drill: &firedrill_drill::Drill, signals_watched: bool) -> String {
     let mut debrief = firedrill_drill::Debrief::of(drill);
+    if signals_watched {
+        return debrief.to_markdown();
+    }
     debrief.signals_never_seen.clear();
-    debrief.to_markdown() + "\n_Signals are not watched on this lab, so the timeline has no signal rows._\n"
+    debrief.to_markdown()
+        + "\n_Signals were not watched (the operator has no backend addresses), so the timeline has no signal rows._\n"
 }
 
-fn secret(drill: &Drill, truth: &Truth, resource_version: Option<String>) -> Secret {
+fn secret(ctx: &Context, drill: &Drill, truth: &Truth, resource_version: Option<String>) -> Secret {
     let json = serde_json::to_vec(truth).expect("the truth serialises");
     let mut data = BTreeMap::from([(KEY.to_string(), ByteString(json))]);
     if matches!(truth.drill.phase(), Phase::Reverted | Phase::Debriefed) {
-        data.insert(DEBRIEF_KEY.to_string(), ByteString(debrief(&truth.drill).into_bytes()));
+        data.insert(
+            DEBRIEF_KEY.to_string(),
+            ByteString(debrief(&truth.drill, super::signals::watched(ctx)).into_bytes()),
+        );
     }
     let labels = BTreeMap::from([(DRILL_UID_LABEL.to_string(), drill.uid().unwrap_or_default())]);
     Secret {

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use crate::loopback::{JSON, Running, free_port, http, ok, poll};
 use crate::render::{documents, label, of_kind, root, template, values_files};
+pub use crate::support::tools::{pinned, tool};
 
 /// `data[key]` of the rendered ConfigMap `name`.
 fn config_map(docs: &[serde_yaml::Value], name: &str, key: &str) -> Option<String> {
@@ -29,23 +30,6 @@ fn write_temp(name: &str, text: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     path
-}
-
-/// `key`'s value in a tools/*/versions.env file (the release a tools/*/ensure.sh builds).
-pub fn pinned(versions_file: &str, key: &str) -> Option<String> {
-    let versions = std::fs::read_to_string(root().join(versions_file)).ok()?;
-    versions.lines().find_map(|l| l.strip_prefix(key)?.strip_prefix('=')).map(String::from)
-}
-
-/// A tool the local lab builds from source (tools/*/ensure.sh) at the release pinned in
-/// `versions_file` under `key`, the same release as the chart's image: the binary `name` in
-/// the tools cache, if it has been built.
-pub fn tool(name: &str, versions_file: &str, key: &str) -> Option<PathBuf> {
-    let version = pinned(versions_file, key)?;
-    let cache = std::env::var_os("FIREDRILL_TOOLS_CACHE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cache/firedrill/tools"));
-    Some(cache.join(format!("{name}-{version}/{name}"))).filter(|p| p.is_file())
 }
 
 fn jaeger() -> Option<PathBuf> {

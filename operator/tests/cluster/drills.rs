@@ -33,7 +33,7 @@ async fn install_scenario(lab: &Lab, name: &str) {
 }
 
 /// What the drill's truth Secret holds (only the admin can read it).
-async fn truth_secret(lab: &Lab, drill: &Drill) -> BTreeMap<String, k8s_openapi::ByteString> {
+pub(super) async fn truth_secret(lab: &Lab, drill: &Drill) -> BTreeMap<String, k8s_openapi::ByteString> {
     let uid = drill.metadata.uid.clone().unwrap();
     let secrets = Api::<Secret>::namespaced(lab.admin.clone(), &lab.control);
     secrets.get(&format!("drill-truth-{uid}")).await.unwrap().data.unwrap()

@@ -11,3 +11,4 @@ mod drills;
 mod injection;
 mod load;
 mod players;
+mod signals;

@@ -39,6 +39,8 @@ pub struct Lab {
     pub metrics: Arc<Metrics>,
     /// loadgen's control API for the operator, when the test runs a loadgen.
     pub loadgen_url: Option<String>,
+    /// The backends the operator watches signals on, when the test runs one.
+    pub backends: firedrill_backends::Backends,
     operator: Option<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)>,
 }
 
@@ -67,7 +69,16 @@ impl Lab {
         apply(&admin, &render("rbac-operator.yaml")).await;
         apply(&admin, &render("rbac-player.yaml")).await;
         apply(&admin, &token_secret_yaml(&control)).await;
-        Lab { n, control, ns, admin, metrics: Arc::new(Metrics::default()), loadgen_url: None, operator: None }
+        Lab {
+            n,
+            control,
+            ns,
+            admin,
+            metrics: Arc::new(Metrics::default()),
+            loadgen_url: None,
+            backends: Default::default(),
+            operator: None,
+        }
     }
 
     /// Starts the operator in-process, authenticated as its service account.
@@ -78,6 +89,7 @@ impl Lab {
             delivery_timeout: Duration::from_secs(1),
             lab_namespace: Some(self.ns.clone()),
             loadgen_url: self.loadgen_url.clone(),
+            backends: self.backends.clone(),
             ..Config::default()
         };
         let ctx = Context::new(client, config, self.metrics.clone());
