@@ -8,6 +8,7 @@
 
 mod drill;
 mod fault_injection;
+mod hint;
 mod scenario;
 
 pub use drill::{
@@ -17,6 +18,7 @@ pub use fault_injection::{
     FaultInjection, FaultInjectionSpec, FaultInjectionStatus, InjectionPhase, PodRecord, PodSelector, PodState,
     SelectionMode,
 };
+pub use hint::{Hint, HintSpec, HintStatus};
 pub use scenario::{Scenario, ScenarioSpec, ScenarioStatus};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
@@ -27,6 +29,7 @@ pub fn all() -> Vec<(&'static str, CustomResourceDefinition)> {
     vec![
         ("drills.firedrill.dev.yaml", Drill::crd()),
         ("diagnoses.firedrill.dev.yaml", Diagnosis::crd()),
+        ("hints.firedrill.dev.yaml", Hint::crd()),
         ("scenarios.firedrill.dev.yaml", Scenario::crd()),
         ("faultinjections.firedrill.dev.yaml", FaultInjection::crd()),
     ]
@@ -77,11 +80,11 @@ mod tests {
 
     #[test]
     fn players_never_see_a_truth_field() {
-        for crd in [Drill::crd(), Diagnosis::crd()] {
+        for crd in [Drill::crd(), Diagnosis::crd(), Hint::crd()] {
             let schema = serde_json::to_value(&crd.spec.versions[0].schema).unwrap();
             let mut names = Vec::new();
             property_names(&schema["openAPIV3Schema"], &mut names);
-            assert!(names.contains(&"winner".to_string()) || names.contains(&"verdict".to_string()));
+            assert!(["winner", "verdict", "outcome"].iter().any(|n| names.contains(&n.to_string())));
             for name in &names {
                 let lower = name.to_lowercase();
                 for secret in ["culprit", "answer", "truth", "targets"] {

@@ -95,7 +95,7 @@ mod tests {
         let mut drill = firedrill_drill::Drill::new("lab/d", scenario, draw, Mode::FirstCorrectWins, t0).unwrap();
         drill.start_warm_up(t0).unwrap();
         drill.activate(t0).unwrap();
-        Truth { drill, judged: Default::default() }
+        Truth { drill, judged: Default::default(), hints: Default::default() }
     }
 
     fn diagnosis(name: &str, service: &str, class: &str) -> Diagnosis {

@@ -8,6 +8,7 @@
 //! last one stopped.
 
 pub mod faults;
+pub mod hints;
 pub mod judge;
 pub mod load;
 pub mod signals;
@@ -27,7 +28,7 @@ use kube::runtime::watcher;
 use kube::{Api, Resource, ResourceExt};
 
 use crate::context::Context;
-use crate::crd::{Diagnosis, Drill};
+use crate::crd::{Diagnosis, Drill, Hint};
 use crate::error::{Error, Result};
 
 mod start;
@@ -64,7 +65,8 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
             Err(refusal) => return start::refuse(ctx, &drill, refusal).await,
         },
     };
-    let before = (truth.drill.phase(), truth.judged.len(), truth.drill.signals_seen().len());
+    let changes = |t: &truth::Truth| (t.drill.phase(), t.judged.len(), t.hints.len(), t.drill.signals_seen().len());
+    let before = changes(&truth);
     let planned = faults::plan(truth.drill.draw());
     match truth.drill.phase() {
         Phase::WarmUp => {
@@ -82,19 +84,22 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
         }
         _ => {}
     }
+    let hints = hints_of(ctx, &drill).await?;
+    hints::answer_pending(&mut truth, &hints, now);
     let diagnoses = diagnoses_of(ctx, &drill).await?;
     judge::judge_pending(&mut truth, &diagnoses, now);
     truth.drill.tick(now).map_err(drill_error)?;
     if load::steers(before.0) || load::steers(truth.drill.phase()) {
         load::steer(ctx, load::wanted(&truth.drill, now)).await;
     }
-    if before != (truth.drill.phase(), truth.judged.len(), truth.drill.signals_seen().len()) {
+    if before != changes(&truth) {
         truth::save(ctx, &drill, &truth, &version).await?;
     }
     if before.0 != truth.drill.phase() {
         announce(ctx, &drill, truth.drill.phase()).await;
     }
     judge::mirror(ctx, &diagnoses, &truth).await?;
+    hints::mirror(ctx, &hints, &truth).await?;
     let conditions = vec![readiness(&drill, truth.drill.phase())];
     view::write(ctx, &drill, &view::status(&drill, &truth, now, conditions)).await?;
     Ok(match truth.drill.phase() {
@@ -125,6 +130,12 @@ async fn diagnoses_of(ctx: &Context, drill: &Drill) -> Result<Vec<Diagnosis>> {
     let api: Api<Diagnosis> = Api::namespaced(ctx.client.clone(), &drill.namespace().unwrap_or_default());
     let all = api.list(&Default::default()).await?.items;
     Ok(all.into_iter().filter(|d| d.spec.drill == drill.name_any()).collect())
+}
+
+async fn hints_of(ctx: &Context, drill: &Drill) -> Result<Vec<Hint>> {
+    let api: Api<Hint> = Api::namespaced(ctx.client.clone(), &drill.namespace().unwrap_or_default());
+    let all = api.list(&Default::default()).await?.items;
+    Ok(all.into_iter().filter(|h| h.spec.drill == drill.name_any()).collect())
 }
 
 /// An event on the Drill per phase change (after the truth is saved, so at most once per
@@ -173,17 +184,21 @@ pub fn error_policy(drill: Arc<Drill>, error: &Error, ctx: Arc<Context>) -> Acti
     Action::requeue(Duration::from_secs(1))
 }
 
-/// Runs the controller until `shutdown` resolves. Diagnoses wake the Drill they name.
+/// Runs the controller until `shutdown` resolves. Diagnoses and Hints wake the Drill they name.
 pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
-    let (drills, diagnoses) = match &ctx.config.lab_namespace {
+    let client = ctx.client.clone();
+    let (drills, diagnoses, hints) = match &ctx.config.lab_namespace {
         Some(ns) => {
-            (Api::<Drill>::namespaced(ctx.client.clone(), ns), Api::<Diagnosis>::namespaced(ctx.client.clone(), ns))
+            (Api::namespaced(client.clone(), ns), Api::namespaced(client.clone(), ns), Api::namespaced(client, ns))
         }
-        None => (Api::<Drill>::all(ctx.client.clone()), Api::<Diagnosis>::all(ctx.client.clone())),
+        None => (Api::all(client.clone()), Api::all(client.clone()), Api::all(client)),
     };
-    Controller::new(drills, watcher::Config::default())
-        .watches(diagnoses, watcher::Config::default(), |d| {
+    Controller::<Drill>::new(drills, watcher::Config::default())
+        .watches(diagnoses, watcher::Config::default(), |d: Diagnosis| {
             d.namespace().map(|ns| ObjectRef::<Drill>::new(&d.spec.drill).within(&ns))
+        })
+        .watches(hints, watcher::Config::default(), |h: Hint| {
+            h.namespace().map(|ns| ObjectRef::<Drill>::new(&h.spec.drill).within(&ns))
         })
         .graceful_shutdown_on(shutdown)
         .run(reconcile, error_policy, ctx)

@@ -46,7 +46,7 @@ pub async fn start(ctx: &Context, drill: &Drill, now: Timestamp) -> Result<Resul
         Err(e) => return Ok(Err(Refusal("InvalidDrill", e.to_string()))),
     };
     engine.start_warm_up(now).expect("a new drill is pending");
-    let truth = Truth { drill: engine, judged: Default::default() };
+    let truth = Truth { drill: engine, judged: Default::default(), hints: Default::default() };
     match truth::create(ctx, drill, &truth).await? {
         Some(version) => Ok(Ok((truth, version))),
         // Another operator instance started it first: play its draw, not ours.

@@ -31,6 +31,22 @@ pub struct Truth {
     pub drill: firedrill_drill::Drill,
     /// Judged Diagnosis objects by name: judging happens once, whatever restarts.
     pub judged: BTreeMap<String, Judged>,
+    /// Answered Hint objects by name, likewise once each.
+    #[serde(default)]
+    pub hints: BTreeMap<String, Answered>,
+}
+
+/// One answered Hint request, as shown in the Hint's status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Answered {
+    /// unlocked, or refused.
+    pub outcome: String,
+    pub text: Option<String>,
+    pub cost: Option<u32>,
+    pub number: Option<u32>,
+    pub message: Option<String>,
+    pub at_ms: u64,
 }
 
 /// One judged Diagnosis, as shown in the Drill's and the Diagnosis's status.

@@ -49,6 +49,7 @@ async fn players_cannot_read_the_truth_but_can_investigate_and_answer() {
         ("create", ns, "", "pods", Some("portforward")),
         ("list", ns, "", "configmaps", None),
         ("update", ns, "firedrill.dev", "diagnoses", None),
+        ("update", ns, "firedrill.dev", "hints", None),
         ("patch", ns, "firedrill.dev", "drills", Some("status")),
         ("delete", ns, "firedrill.dev", "drills", None),
     ];
@@ -63,6 +64,8 @@ async fn players_cannot_read_the_truth_but_can_investigate_and_answer() {
         ("watch", "firedrill.dev", "drills", None),
         ("create", "firedrill.dev", "diagnoses", None),
         ("list", "firedrill.dev", "diagnoses", None),
+        ("create", "firedrill.dev", "hints", None),
+        ("list", "firedrill.dev", "hints", None),
         ("list", "", "pods", None),
         ("get", "", "pods", Some("log")),
         ("list", "", "events", None),
