@@ -4,7 +4,7 @@ use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessR
 use kube::Api;
 use kube::api::PostParams;
 
-use firedrill_operator::crd::Diagnosis;
+use firedrill_operator::crd::{Diagnosis, Hint};
 use serde_json::json;
 
 use crate::support::lab::{Lab, eventually};
@@ -140,4 +140,17 @@ async fn players_submit_diagnoses_only_under_their_own_name() {
     alice.create(&PostParams::default(), &diagnosis_by("alice")).await.expect("alice submits as alice");
     let facilitator = Api::<Diagnosis>::namespaced(lab.admin.clone(), &lab.ns);
     facilitator.create(&PostParams::default(), &diagnosis_by("bob")).await.expect("a non-player submits for anyone");
+    // Hints cost the player they name: the same rule.
+    let hint = |player: &str| -> Hint {
+        serde_json::from_value(json!({
+            "apiVersion": "firedrill.dev/v1alpha1", "kind": "Hint",
+            "metadata": { "generateName": format!("{player}-hint-") },
+            "spec": { "drill": "game-day", "player": player }
+        }))
+        .unwrap()
+    };
+    let hints = Api::<Hint>::namespaced(lab.player().await, &lab.ns);
+    let refusal = hints.create(&PostParams::default(), &hint("bob")).await.expect_err("alice cannot charge bob a hint");
+    assert!(refusal.to_string().contains(r#"but you are "alice""#), "{refusal}");
+    hints.create(&PostParams::default(), &hint("alice")).await.expect("alice asks as alice");
 }
