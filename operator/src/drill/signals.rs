@@ -2,8 +2,8 @@
 //! long was the evidence there before the team acted on it"). While a drill runs, every
 //! pending signal is evaluated on the lab's backends (`--prometheus`, `--jaeger`,
 //! `--victorialogs`), as the local lab does. Players see none of it. A backend that is not
-//! configured or does not answer in time leaves its signals unseen (logged at debug level);
-//! it never holds up judging or fails the drill.
+//! configured or does not answer within 2 s leaves its signals unseen for that round (logged
+//! at debug level): it delays a reconcile by 2 s at most and never fails the drill.
 
 use std::time::Duration;
 

@@ -1,8 +1,8 @@
 //! The drill's truth: the engine's whole record (scenario, seed, drawn culprit, diagnoses)
 //! and the judged Diagnosis objects, kept in a Secret in the control namespace that the
 //! player role cannot read. Once the drill is over the Secret also holds its debrief, in
-//! Markdown, for the facilitator. Everything a restarted operator needs to continue the drill is
-//! here or in the Drill object; writes use the Secret's resourceVersion, so two operators
+//! Markdown, for the facilitator. Everything a restarted operator needs to continue the drill
+//! is here or in the Drill object; writes use the Secret's resourceVersion, so two operators
 //! can never both judge the same diagnosis.
 
 use std::collections::BTreeMap;
