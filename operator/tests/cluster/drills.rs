@@ -21,9 +21,14 @@ fn faults_of(svc: &Running) -> usize {
     svc.agent.snapshot().set.as_ref().map_or(0, |s| s.faults.len())
 }
 
-async fn install_scenario(lab: &Lab, name: &str) {
+/// A shipped scenario file's text.
+pub(super) fn scenario_source(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/{name}.yaml"));
-    let source = std::fs::read_to_string(path).unwrap();
+    std::fs::read_to_string(path).unwrap()
+}
+
+/// Installs `source` as the Scenario `name` in the control namespace (as the admin).
+pub(super) async fn install_scenario(lab: &Lab, name: &str, source: &str) {
     let obj = json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Scenario",
         "metadata": { "name": name, "namespace": lab.control },
@@ -32,11 +37,51 @@ async fn install_scenario(lab: &Lab, name: &str) {
     apply(&lab.admin, &serde_yaml::to_string(&obj).unwrap()).await;
 }
 
+/// Every lab service as a real process on loopback, each with its injectable Pod object.
+pub(super) async fn start_services(lab: &Lab) -> BTreeMap<&'static str, Running> {
+    let mut services = BTreeMap::new();
+    for name in SERVICES {
+        let svc = service(name).await;
+        let labels = [("app.kubernetes.io/name", name), ("firedrill.dev/injectable", "true")];
+        lab.pod(&format!("{name}-0"), &labels, svc.admin_addr.port()).await;
+        services.insert(name, svc);
+    }
+    services
+}
+
+/// Creates the Drill `name` of slow-shared-downstream (as the admin).
+pub(super) async fn create_drill(lab: &Lab, name: &str) -> Drill {
+    let drill: Drill = serde_json::from_value(json!({
+        "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
+        "metadata": { "name": name }, "spec": { "scenario": "slow-shared-downstream" }
+    }))
+    .unwrap();
+    Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns).create(&PostParams::default(), &drill).await.unwrap()
+}
+
+/// Waits until the Drill `name` shows `phase` in its status.
+pub(super) async fn until_phase(lab: &Lab, name: &str, phase: &str) {
+    let drills = Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns);
+    eventually(&format!("drill {name} {phase}"), WAIT, || async {
+        (drills.get(name).await.ok()?.status?.phase.as_deref() == Some(phase)).then_some(())
+    })
+    .await;
+}
+
 /// What the drill's truth Secret holds (only the admin can read it).
 pub(super) async fn truth_secret(lab: &Lab, drill: &Drill) -> BTreeMap<String, k8s_openapi::ByteString> {
     let uid = drill.metadata.uid.clone().unwrap();
     let secrets = Api::<Secret>::namespaced(lab.admin.clone(), &lab.control);
     secrets.get(&format!("drill-truth-{uid}")).await.unwrap().data.unwrap()
+}
+
+/// The debrief the operator keeps with the truth once the drill has reverted.
+pub(super) async fn debrief(lab: &Lab, drill: &Drill) -> String {
+    eventually("the debrief", WAIT, || async {
+        let bytes = truth_secret(lab, drill).await.remove("debrief.md")?;
+        Some(String::from_utf8(bytes.0).unwrap())
+    })
+    .await
 }
 
 /// One field of the drawn culprit, from the truth.
@@ -73,14 +118,8 @@ async fn verdict(player: &kube::Client, ns: &str, name: &str) -> String {
 #[tokio::test]
 async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
     let mut lab = Lab::new(true).await;
-    install_scenario(&lab, "slow-shared-downstream").await;
-    let mut services = BTreeMap::new();
-    for name in SERVICES {
-        let svc = service(name).await;
-        let labels = [("app.kubernetes.io/name", name), ("firedrill.dev/injectable", "true")];
-        lab.pod(&format!("{name}-0"), &labels, svc.admin_addr.port()).await;
-        services.insert(name, svc);
-    }
+    install_scenario(&lab, "slow-shared-downstream", &scenario_source("slow-shared-downstream")).await;
+    let services = start_services(&lab).await;
     lab.start_operator().await;
     let drill: Drill = serde_json::from_value(json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
@@ -159,7 +198,7 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
 async fn installed_scenarios_report_parse_errors_with_line_and_column() {
     let mut lab = Lab::new(true).await;
     lab.start_operator().await;
-    install_scenario(&lab, "retry-storm").await;
+    install_scenario(&lab, "retry-storm", &scenario_source("retry-storm")).await;
     let broken = json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Scenario",
         "metadata": { "name": "broken", "namespace": lab.control },

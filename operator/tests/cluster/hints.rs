@@ -4,20 +4,21 @@
 
 use std::time::Duration;
 
-use firedrill_operator::crd::{Drill, Hint};
+use firedrill_operator::crd::Hint;
 use kube::Api;
 use kube::api::PostParams;
 use serde_json::json;
 
-use super::drills::{answer, diagnose, truth_secret};
-use crate::support::lab::{Lab, apply, eventually, service};
+use super::drills::{
+    answer, create_drill, debrief, diagnose, install_scenario, scenario_source, start_services, until_phase,
+};
+use crate::support::lab::{Lab, eventually};
 
 const WAIT: Duration = Duration::from_secs(30);
 
 /// slow-shared-downstream with its first hint available at once (the second after 600 s).
 fn scenario_with_an_early_hint() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/slow-shared-downstream.yaml");
-    let source = std::fs::read_to_string(path).unwrap();
+    let source = scenario_source("slow-shared-downstream");
     assert!(source.contains("  - afterSeconds: 240\n    cost: 50\n"), "the scenario's hints changed; update this test");
     source.replacen("  - afterSeconds: 240\n", "  - afterSeconds: 0\n", 1)
 }
@@ -39,31 +40,11 @@ async fn ask(player: &kube::Client, ns: &str, name: &str) -> firedrill_operator:
 #[tokio::test]
 async fn a_hint_is_unlocked_when_its_time_has_come_and_costs_points() {
     let mut lab = Lab::new(true).await;
-    let obj = json!({
-        "apiVersion": "firedrill.dev/v1alpha1", "kind": "Scenario",
-        "metadata": { "name": "slow-shared-downstream", "namespace": lab.control },
-        "spec": { "file": "slow-shared-downstream.yaml", "source": scenario_with_an_early_hint() }
-    });
-    apply(&lab.admin, &serde_yaml::to_string(&obj).unwrap()).await;
-    let mut services = Vec::new();
-    for name in ["api", "inventory", "warehouse", "pricing", "checkout", "payments"] {
-        let svc = service(name).await;
-        let labels = [("app.kubernetes.io/name", name), ("firedrill.dev/injectable", "true")];
-        lab.pod(&format!("{name}-0"), &labels, svc.admin_addr.port()).await;
-        services.push(svc);
-    }
+    install_scenario(&lab, "slow-shared-downstream", &scenario_with_an_early_hint()).await;
+    let _services = start_services(&lab).await;
     lab.start_operator().await;
-    let drill: Drill = serde_json::from_value(json!({
-        "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
-        "metadata": { "name": "game-day" }, "spec": { "scenario": "slow-shared-downstream" }
-    }))
-    .unwrap();
-    let drills = Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns);
-    let created = drills.create(&PostParams::default(), &drill).await.unwrap();
-    eventually("the drill goes active", WAIT, || async {
-        (drills.get("game-day").await.ok()?.status?.phase.as_deref() == Some("active")).then_some(())
-    })
-    .await;
+    let created = create_drill(&lab, "game-day").await;
+    until_phase(&lab, "game-day", "active").await;
 
     let player = lab.player().await;
     let first = ask(&player, &lab.ns, "alice-hint-1").await;
@@ -75,11 +56,7 @@ async fn a_hint_is_unlocked_when_its_time_has_come_and_costs_points() {
     assert!(second.message.as_deref().unwrap_or("").contains("the next hint unlocks in"), "{second:?}");
 
     diagnose(&player, &lab.ns, "right", "warehouse", &answer(&lab, &created).await).await;
-    let debrief = eventually("the debrief", WAIT, || async {
-        let bytes = truth_secret(&lab, &created).await.remove("debrief.md")?;
-        Some(String::from_utf8(bytes.0).unwrap())
-    })
-    .await;
+    let debrief = debrief(&lab, &created).await;
     assert!(debrief.contains("alice took a hint (-50): Two services got slow"), "{debrief}");
     assert!(debrief.contains("| alice | 1950 |"), "the hint's 50 points come off alice's score:\n{debrief}");
     lab.stop_operator().await;

@@ -7,13 +7,13 @@ use std::time::Duration;
 
 use firedrill_backends::Backends;
 use firedrill_backends::http::Http;
-use firedrill_operator::crd::Drill;
-use kube::Api;
-use kube::api::PostParams;
 use serde_json::json;
 
-use super::drills::{answer, diagnose, truth_secret};
-use crate::support::lab::{Lab, apply, eventually, service};
+use super::drills::{
+    answer, create_drill, debrief, diagnose, install_scenario, scenario_source, start_services, truth_secret,
+    until_phase,
+};
+use crate::support::lab::{Lab, eventually};
 use crate::support::tools::tool;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -21,8 +21,7 @@ const MARKER: &str = "fd-signal-marker";
 
 /// slow-shared-downstream with two more scenario-wide LogsQL signals.
 fn scenario_with_log_signals() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/slow-shared-downstream.yaml");
-    let source = std::fs::read_to_string(path).unwrap();
+    let source = scenario_source("slow-shared-downstream");
     let signal = |name: &str, text: &str| {
         format!(
             "  - name: {name}\n    query: {{ logsql: '_time:5m \"{text}\" | stats count()' }}\n    op: '>'\n    threshold: 0\n    withinSeconds: 60\n"
@@ -81,33 +80,13 @@ async fn the_debrief_shows_when_each_signal_first_showed() {
     };
     let victorialogs = VictoriaLogs::start(&binary).await;
     let mut lab = Lab::new(true).await;
-    let obj = json!({
-        "apiVersion": "firedrill.dev/v1alpha1", "kind": "Scenario",
-        "metadata": { "name": "slow-shared-downstream", "namespace": lab.control },
-        "spec": { "file": "slow-shared-downstream.yaml", "source": scenario_with_log_signals() }
-    });
-    apply(&lab.admin, &serde_yaml::to_string(&obj).unwrap()).await;
-    let mut services = Vec::new();
-    for name in ["api", "inventory", "warehouse", "pricing", "checkout", "payments"] {
-        let svc = service(name).await;
-        let labels = [("app.kubernetes.io/name", name), ("firedrill.dev/injectable", "true")];
-        lab.pod(&format!("{name}-0"), &labels, svc.admin_addr.port()).await;
-        services.push(svc);
-    }
+    install_scenario(&lab, "slow-shared-downstream", &scenario_with_log_signals()).await;
+    let _services = start_services(&lab).await;
     lab.backends = Backends::new(None, None, Some(victorialogs.addr));
     lab.start_operator().await;
 
-    let drill: Drill = serde_json::from_value(json!({
-        "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
-        "metadata": { "name": "game-day" }, "spec": { "scenario": "slow-shared-downstream" }
-    }))
-    .unwrap();
-    let drills = Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns);
-    let created = drills.create(&PostParams::default(), &drill).await.unwrap();
-    eventually("the drill goes active", WAIT, || async {
-        (drills.get("game-day").await.ok()?.status?.phase.as_deref() == Some("active")).then_some(())
-    })
-    .await;
+    let created = create_drill(&lab, "game-day").await;
+    until_phase(&lab, "game-day", "active").await;
     victorialogs.log(MARKER).await;
     eventually("the operator records the marker signal", WAIT, || async {
         let truth: serde_json::Value =
@@ -117,11 +96,7 @@ async fn the_debrief_shows_when_each_signal_first_showed() {
     .await;
 
     diagnose(&lab.player().await, &lab.ns, "right", "warehouse", &answer(&lab, &created).await).await;
-    let debrief = eventually("the debrief", WAIT, || async {
-        let bytes = truth_secret(&lab, &created).await.remove("debrief.md")?;
-        Some(String::from_utf8(bytes.0).unwrap())
-    })
-    .await;
+    let debrief = debrief(&lab, &created).await;
     assert!(debrief.contains("signal `marker-logged` first showed"), "{debrief}");
     assert!(debrief.contains("| never | signal `never-logged` did not show |"), "{debrief}");
     assert!(!debrief.contains("not watched"), "{debrief}");
