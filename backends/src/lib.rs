@@ -11,7 +11,9 @@ pub mod victorialogs;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 
-use firedrill_drill::scenario::Query;
+use std::time::Duration;
+
+use firedrill_drill::scenario::{Query, Signal};
 use serde::Serialize;
 
 use crate::http::{Http, HttpError};
@@ -29,6 +31,10 @@ pub struct Backends {
 }
 
 pub const NO_PROMETHEUS: &str = "Prometheus is not installed (apt-get install prometheus, or set FIREDRILL_PROMETHEUS)";
+/// Upper bound for one signal's query while a drill runs, so a hung backend delays a driver's
+/// step by this much at most (and the signal stays pending) instead of stalling the drill.
+pub const SIGNAL_QUERY_TIMEOUT: Duration = Duration::from_secs(2);
+
 const NO_JAEGER: &str = "Jaeger is not built (tools/jaeger/ensure.sh, or set FIREDRILL_JAEGER)";
 const NO_VICTORIALOGS: &str = "VictoriaLogs is not built (tools/victorialogs/ensure.sh, or set FIREDRILL_VICTORIALOGS)";
 
@@ -40,6 +46,18 @@ impl Backends {
         victorialogs: Option<SocketAddr>,
     ) -> Backends {
         Backends { prometheus, jaeger, victorialogs, http: Http::default() }
+    }
+
+    /// Evaluates every signal's query at once, each bounded by [`SIGNAL_QUERY_TIMEOUT`]: what
+    /// a drill driver's host reads for [`firedrill_drill::Host::read`].
+    pub async fn read(&self, signals: &[&Signal]) -> Vec<Result<Option<f64>, HttpError>> {
+        let reads = signals.iter().map(|s| async move {
+            match tokio::time::timeout(SIGNAL_QUERY_TIMEOUT, self.query(&s.query)).await {
+                Ok(value) => value,
+                Err(_) => Err(HttpError::Timeout { url: s.query.backend_name().into(), timeout: SIGNAL_QUERY_TIMEOUT }),
+            }
+        });
+        futures::future::join_all(reads).await
     }
 
     /// The address of the backend `query` needs, if it runs.

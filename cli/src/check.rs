@@ -71,11 +71,8 @@ pub async fn signals(args: SignalsArgs, scenario: &Scenario) -> anyhow::Result<E
         match args.phase {
             Phase::Baseline => signals::baseline(&backends, &signals, &mut found).await?,
             Phase::Active => {
-                let seen = signals::until_held(&backends, &signals, Instant::now(), &progress, async |_| {
-                    Ok::<_, crate::http::HttpError>(())
-                })
-                .await?;
-                signals::judge_held(&backends, &signals, &seen, &mut found).await?;
+                let timings = signals::first_held(&backends, &signals, Instant::now(), &progress).await?;
+                signals::judge(&backends, &signals, &timings, &mut found).await?;
             }
             Phase::Recovered => {
                 let within = Duration::from_secs(args.within);

@@ -2,21 +2,17 @@
 //! (fault delivery with lease renewal, load steps, signal watching). The truth lives only in
 //! this process's memory; nothing here writes it to disk while the drill runs.
 
-use std::collections::BTreeMap;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
+use firedrill_drill::driver::{Driver, Trouble};
 use firedrill_drill::scenario::Hint;
 use firedrill_drill::{
     Debrief, Draw, Drill, DrillError, DrillStatus, Mode, Phase, Scenario, Submission, Timestamp, Verdict,
 };
-use firedrill_fault::Fault;
 
 use crate::lab::Lab;
 use crate::output::Progress;
-
-const LEASE_SECONDS: u32 = 60;
-const RENEW_EVERY: Duration = Duration::from_secs(20);
 
 /// The wall clock as the drill engine counts it.
 pub fn now() -> Timestamp {
@@ -32,35 +28,24 @@ pub fn fresh_seed() -> u64 {
 pub struct Session {
     pub lab: Lab,
     drill: Drill,
-    sets: BTreeMap<(String, u32), Vec<Fault>>,
-    renewed: Instant,
-    warm_until: Instant,
-    activated: Instant,
-    /// The load rate last set on loadgen.
-    rate: f64,
+    driver: Driver,
 }
 
 impl Session {
-    /// Draws the culprit and prepares the drill. Pure: nothing is touched yet, so a refusal
-    /// (bad mode, bad teams) leaves the lab as it was.
-    pub fn prepare(scenario: Scenario, seed: u64, mode: Mode) -> Result<Drill, DrillError> {
+    /// Draws the culprit and prepares the drill with `warm_up` of baseline traffic. Pure:
+    /// nothing is touched yet, so a refusal (bad mode, bad teams) leaves the lab as it was.
+    pub fn prepare(scenario: Scenario, seed: u64, mode: Mode, warm_up: Duration) -> Result<Drill, DrillError> {
         let draw = Draw::new(&scenario, seed);
         let id = format!("{}-{}", scenario.name, now().0);
-        let mut drill = Drill::new(id, scenario, draw, mode, now())?;
+        let mut drill = Drill::new(id, scenario, draw, mode, now())?.with_warm_up(warm_up);
         drill.start_warm_up(now())?;
         Ok(drill)
     }
 
-    /// Starts the warm-up at the scenario's base load; the first [`tick`](Self::tick) after
-    /// `warm_up` injects the faults and starts the clock.
-    pub async fn begin(lab: Lab, drill: Drill, warm_up: Duration) -> Session {
-        let sets = drill.draw().fault_sets();
-        let rate = drill.scenario().load.rate_rps;
-        if let Err(e) = lab.set_rate(rate).await {
-            eprintln!("warning: could not set the load rate: {e}");
-        }
-        let warm_until = Instant::now() + warm_up;
-        Session { lab, drill, sets, renewed: Instant::now(), warm_until, activated: warm_until, rate }
+    /// Takes over the lab for `drill`; the first [`tick`](Self::tick) sets the scenario's
+    /// traffic, and the one after the warm-up injects the faults and starts the clock.
+    pub fn begin(lab: Lab, drill: Drill) -> Session {
+        Session { lab, drill, driver: Driver::default() }
     }
 
     /// Prepares and begins, then waits out the warm-up with a countdown and injects.
@@ -72,56 +57,27 @@ impl Session {
         warm_up: Duration,
         progress: &Progress,
     ) -> anyhow::Result<Session> {
-        let drill = Session::prepare(scenario, seed, mode)?;
-        let mut session = Session::begin(lab, drill, warm_up).await;
+        let drill = Session::prepare(scenario, seed, mode, warm_up)?;
+        let mut session = Session::begin(lab, drill);
+        session.tick().await?;
         progress.wait("warm-up at baseline traffic", warm_up).await;
+        // The local lab acknowledges a delivery or fails it: one step after the warm-up injects.
         session.tick().await?;
         Ok(session)
     }
 
-    async fn activate(&mut self) -> anyhow::Result<()> {
-        self.lab.deliver(&self.sets, LEASE_SECONDS).await.context("delivering the drill's faults")?;
-        self.drill.activate(now())?;
-        self.renewed = Instant::now();
-        self.activated = Instant::now();
-        Ok(())
-    }
-
-    /// Advances the drill: injection once warm, then expiry, lease renewal, load steps and
-    /// first sightings of signals.
+    /// One step of the engine's driver: injection once warm, lease renewal, load steps,
+    /// first sightings of signals, the revert once over. Troubles that do not stop the
+    /// drill (loadgen or a backend not answering) are reported and retried.
     pub async fn tick(&mut self) -> anyhow::Result<Phase> {
-        if self.drill.phase() == Phase::WarmUp {
-            if Instant::now() < self.warm_until {
-                return Ok(Phase::WarmUp);
-            }
-            self.activate().await?;
-        }
-        let phase = self.drill.tick(now())?;
-        if phase != Phase::Active {
-            return Ok(phase);
-        }
-        if self.renewed.elapsed() >= RENEW_EVERY {
-            self.lab.deliver(&self.sets, LEASE_SECONDS).await?;
-            self.renewed = Instant::now();
-        }
-        let rate = self.drill.scenario().load.rate_at(self.activated.elapsed().as_secs_f64());
-        if rate != self.rate {
-            self.lab.set_rate(rate).await?;
-            self.rate = rate;
-        }
-        self.watch_signals().await?;
-        Ok(phase)
-    }
-
-    async fn watch_signals(&mut self) -> anyhow::Result<()> {
-        for signal in self.drill.pending_signals() {
-            if let Some(v) = self.lab.backends.query(&signal.query).await?
-                && signal.holds(v)
-            {
-                self.drill.signal_seen(now(), &signal.name)?;
+        let step = self.driver.step(&mut self.drill, &mut self.lab, now()).await?;
+        for trouble in step.troubles {
+            match trouble {
+                Trouble::Traffic(e) => eprintln!("warning: could not set the drill's traffic: {e}"),
+                Trouble::Signal { name, error } => eprintln!("warning: could not read signal `{name}`: {error}"),
             }
         }
-        Ok(())
+        Ok(step.phase)
     }
 
     pub fn diagnose(&mut self, submission: Submission) -> Result<Verdict, DrillError> {
@@ -140,13 +96,15 @@ impl Session {
         self.drill.phase()
     }
 
-    /// Ends the drill (if still running), removes every fault and returns the debrief.
+    /// Ends the drill (if still running), lets the driver remove every fault and hand the
+    /// traffic back, and returns the debrief.
     pub async fn finish(mut self) -> anyhow::Result<(Debrief, Lab)> {
         if matches!(self.drill.phase(), Phase::Active | Phase::WarmUp | Phase::Pending) {
             self.drill.stop(now())?;
         }
-        self.lab.clear().await.context("reverting the faults")?;
-        self.drill.revert(now())?;
+        while !matches!(self.drill.phase(), Phase::Reverted | Phase::Debriefed) {
+            self.tick().await.context("reverting the faults")?;
+        }
         let debrief = self.drill.debrief(now())?;
         Ok((debrief, self.lab))
     }

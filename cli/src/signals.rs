@@ -3,17 +3,15 @@
 //! none may hold after the revert. `firedrill verify` runs them on the local lab it starts;
 //! `firedrill signals` runs one phase on backends that run elsewhere (a kind cluster's).
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use firedrill_drill::driver::{SIGNAL_POLL, SignalTiming, Timeliness};
 use firedrill_drill::scenario::Signal;
 use serde::Serialize;
 
 use crate::backends::Backends;
 use crate::http::HttpError;
 use crate::output::Progress;
-
-const POLL_EVERY: Duration = Duration::from_secs(2);
 
 /// What a check found: failures fail it; notes (values seen, timings) explain it.
 #[derive(Debug, Clone, Default, Serialize)]
@@ -32,9 +30,6 @@ impl Findings {
     }
 }
 
-/// When each signal first held: seconds after the start of the wait, and the value.
-pub type Seen = BTreeMap<String, (f64, f64)>;
-
 /// Before injection: a signal that already holds cannot tell the incident from normal.
 pub async fn baseline(backends: &Backends, signals: &[&Signal], found: &mut Findings) -> Result<(), HttpError> {
     for s in signals {
@@ -52,49 +47,65 @@ pub async fn baseline(backends: &Backends, signals: &[&Signal], found: &mut Find
     Ok(())
 }
 
-/// Polls until every signal has held once or the longest `withinSeconds` has passed since
-/// `started`; `between(seconds)` runs before each poll (lease renewal, load steps).
-pub async fn until_held<E: From<HttpError>>(
+/// For backends whose faults someone else injected just before (`firedrill signals --phase
+/// active`): polls every [`SIGNAL_POLL`] until each signal has held or passed its own
+/// deadline, counted from `started`.
+pub async fn first_held(
     backends: &Backends,
     signals: &[&Signal],
     started: Instant,
     progress: &Progress,
-    mut between: impl AsyncFnMut(f64) -> Result<(), E>,
-) -> Result<Seen, E> {
-    let deadline = Duration::from_secs(signals.iter().map(|s| u64::from(s.within_seconds)).max().unwrap_or(0));
-    let mut seen = Seen::new();
-    while started.elapsed() <= deadline && seen.len() < signals.len() {
-        tokio::time::sleep(POLL_EVERY).await;
-        let t = started.elapsed().as_secs_f64();
-        progress.tick(&format!("signals {}/{} after {t:.0} s", seen.len(), signals.len()));
-        between(t).await?;
-        for s in signals.iter().filter(|s| !seen.contains_key(&s.name)).collect::<Vec<_>>() {
-            if let Some(v) = backends.query(&s.query).await?
-                && s.holds(v)
-            {
-                seen.insert(s.name.clone(), (t, v));
+) -> Result<Vec<SignalTiming>, HttpError> {
+    let mut timings: Vec<SignalTiming> = signals
+        .iter()
+        .map(|s| SignalTiming {
+            name: s.name.clone(),
+            deadline: Duration::from_secs(s.within_seconds.into()),
+            first_held: None,
+        })
+        .collect();
+    let waiting = |t: &[SignalTiming]| t.iter().any(|t| t.first_held.is_none() && started.elapsed() <= t.deadline);
+    while waiting(&timings) {
+        tokio::time::sleep(SIGNAL_POLL).await;
+        let held = timings.iter().filter(|t| t.first_held.is_some()).count();
+        progress.tick(&format!("signals {held}/{} after {:.0} s", signals.len(), started.elapsed().as_secs_f64()));
+        let at = started.elapsed();
+        for (s, timing) in signals.iter().zip(timings.iter_mut()).filter(|(_, t)| t.first_held.is_none()) {
+            if backends.query(&s.query).await?.is_some_and(|v| s.holds(v)) {
+                timing.first_held = Some(at);
             }
         }
     }
-    Ok(seen)
+    Ok(timings)
 }
 
-/// A note per signal that held, a failure (with its last value) per signal that did not.
-pub async fn judge_held(
+/// Each signal judged by its own deadline: a note when it held in time, a failure when it
+/// held late or not at all (with its last value).
+pub async fn judge(
     backends: &Backends,
     signals: &[&Signal],
-    seen: &Seen,
+    timings: &[SignalTiming],
     found: &mut Findings,
 ) -> Result<(), HttpError> {
-    for s in signals {
-        match seen.get(&s.name) {
-            Some((at, v)) => found.notes.push(format!("`{}` held after {at:.0} s ({v:.4})", s.name)),
-            None => {
+    for (s, t) in signals.iter().zip(timings) {
+        let deadline = t.deadline.as_secs();
+        match (t.timeliness(), t.first_held) {
+            (Timeliness::OnTime, Some(at)) => {
+                found.notes.push(format!("`{}` held after {} s (deadline {deadline} s)", s.name, at.as_secs()))
+            }
+            (Timeliness::Late, Some(at)) => found.failures.push(format!(
+                "`{}` held only after {} s, past its deadline of {deadline} s: {} {} {}",
+                s.name,
+                at.as_secs(),
+                s.query.text(),
+                s.op.as_str(),
+                s.threshold
+            )),
+            _ => {
                 let last = backends.query(&s.query).await?.map_or("no data".to_string(), |v| format!("{v:.4}"));
                 found.failures.push(format!(
-                    "`{}` did not hold within {} s: {} {} {} (last value {last})",
+                    "`{}` did not hold within its deadline of {deadline} s: {} {} {} (last value {last})",
                     s.name,
-                    s.within_seconds,
                     s.query.text(),
                     s.op.as_str(),
                     s.threshold
@@ -133,6 +144,6 @@ pub async fn until_cleared(
             return Ok(());
         }
         progress.tick(&format!("waiting for recovery: {}", still.join(", ")));
-        tokio::time::sleep(POLL_EVERY).await;
+        tokio::time::sleep(SIGNAL_POLL).await;
     }
 }

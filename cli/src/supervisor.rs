@@ -173,7 +173,12 @@ impl Supervisor {
         } else {
             Mode::AllTeamsPlay { teams: req.teams.into_iter().collect() }
         };
-        let drill = match Session::prepare(scenario, req.seed.unwrap_or_else(fresh_seed), mode) {
+        let drill = match Session::prepare(
+            scenario,
+            req.seed.unwrap_or_else(fresh_seed),
+            mode,
+            Duration::from_secs(req.warm_up_seconds),
+        ) {
             Ok(d) => d,
             Err(e) => return bad(&e.to_string()),
         };
@@ -188,7 +193,7 @@ impl Supervisor {
                 );
             }
         };
-        let session = Session::begin(lab, drill, Duration::from_secs(req.warm_up_seconds)).await;
+        let session = Session::begin(lab, drill);
         let status = session.status();
         state.slot = Slot::Drill(Box::new(session));
         (StatusCode::CREATED, json!(status))

@@ -7,11 +7,12 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use firedrill_drill::scenario::{Culprit, Signal};
-use firedrill_drill::{Draw, Scenario};
+use firedrill_drill::{Draw, Drill, Driver, Mode, Phase, Scenario, Timestamp};
 
 use crate::backends::{Backends, NO_PROMETHEUS};
-use crate::lab::{Lab, LabError, LabOptions};
+use crate::lab::{Lab, LabOptions};
 use crate::output::Progress;
+use crate::session::now;
 use crate::signals::{self, Findings};
 
 /// How `verify` runs.
@@ -34,9 +35,6 @@ pub struct CaseReport {
     #[serde(flatten)]
     pub found: Findings,
 }
-
-const LEASE_SECONDS: u32 = 60;
-const RENEW_EVERY: Duration = Duration::from_secs(20);
 
 /// Runs one case on a fresh lab. Lab start-up failures are failures of the case.
 pub async fn run_case(
@@ -95,6 +93,8 @@ fn missing_backend(backends: &Backends, scenario: &Scenario, culprit: &Culprit) 
     backends.missing(scenario.signals_for(culprit).map(|s| &s.query))
 }
 
+/// Baseline, injection and recovery, driven by the engine's driver exactly as a played
+/// drill is: the same deliveries, lease renewals, traffic and signal readings.
 async fn phases(
     opts: &VerifyOptions,
     scenario: &Scenario,
@@ -103,32 +103,37 @@ async fn phases(
     lab: &mut Lab,
     found: &mut Findings,
     progress: &Progress,
-) -> Result<(), LabError> {
+) -> anyhow::Result<()> {
     let signals: Vec<&Signal> = scenario.signals_for(culprit).collect();
     let backends = lab.backends.clone();
+    let id = format!("verify-{}-{}", scenario.name, culprit.id);
+    let mut drill =
+        Drill::new(id, scenario.clone(), draw.clone(), Mode::FirstCorrectWins, now())?.with_warm_up(opts.warm_up);
+    drill.start_warm_up(now())?;
+    let mut driver = Driver::default();
+    driver.step(&mut drill, lab, now()).await?;
     progress.wait(&format!("{} / {}: baseline traffic", scenario.name, culprit.id), opts.warm_up).await;
     signals::baseline(&backends, &signals, found).await?;
-    let sets = draw.fault_sets();
-    lab.deliver(&sets, LEASE_SECONDS).await?;
-    let injected = Instant::now();
-    let mut renewed = Instant::now();
-    let mut rate = scenario.load.rate_rps;
-    let seen = signals::until_held(&backends, &signals, injected, progress, async |t| {
-        if renewed.elapsed() >= RENEW_EVERY {
-            lab.deliver(&sets, LEASE_SECONDS).await?;
-            renewed = Instant::now();
-        }
-        if scenario.load.rate_at(t) != rate {
-            rate = scenario.load.rate_at(t);
-            lab.set_rate(rate).await?;
-        }
-        Ok::<_, LabError>(())
-    })
-    .await?;
-    signals::judge_held(&backends, &signals, &seen, found).await?;
-    lab.clear().await?;
-    lab.set_rate(scenario.load.rate_rps).await?;
+    // Every signal held or past its own deadline: waiting longer tells nothing more.
+    while drill.phase() == Phase::WarmUp || !drill.signals_settled(now()) {
+        let step = driver.step(&mut drill, lab, now()).await?;
+        let held = drill.signals_seen().len();
+        let elapsed = drill.elapsed(now()).as_secs();
+        progress.tick(&format!("signals {held}/{} after {elapsed} s", signals.len()));
+        sleep_until(step.wake_at).await;
+    }
+    signals::judge(&backends, &signals, &drill.signal_timings(), found).await?;
+    drill.stop(now())?;
+    while drill.phase() != Phase::Reverted {
+        let step = driver.step(&mut drill, lab, now()).await?;
+        sleep_until(step.wake_at).await;
+    }
     Ok(signals::until_cleared(&backends, &signals, opts.recovery, progress, found).await?)
+}
+
+/// Sleeps until `at` on the engine's clock (not at all if it has passed).
+async fn sleep_until(at: Timestamp) {
+    tokio::time::sleep(at.since(now())).await;
 }
 
 /// JUnit XML for CI systems: one testcase per scenario + culprit.

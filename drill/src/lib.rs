@@ -23,8 +23,10 @@ pub use time::Timestamp;
 pub use verdict::Verdict;
 pub mod debrief;
 pub mod drill;
+pub mod driver;
 pub mod leaderboard;
 
 pub use debrief::Debrief;
 pub use drill::{Drill, DrillError, DrillStatus, Mode, Phase, Submission};
+pub use driver::{Driver, Host, LEASE, Lease, Traffic};
 pub use leaderboard::Leaderboard;

@@ -55,6 +55,8 @@ pub struct Context {
     /// When this process first saw each FaultInjection (by UID), for injection latency:
     /// `creationTimestamp` has one-second resolution, too coarse for sub-second figures.
     pub first_seen: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// The drill driver's memory of each running Drill's deliveries (by UID).
+    pub drivers: std::sync::Mutex<std::collections::HashMap<String, firedrill_drill::Driver>>,
 }
 
 impl Context {
@@ -62,7 +64,15 @@ impl Context {
         let reporter = Reporter { controller: crate::FIELD_MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
         let recorder = Recorder::new(client.clone(), reporter);
         let agents = AgentClient::new(config.delivery_timeout);
-        Arc::new(Context { client, config, metrics, recorder, agents, first_seen: Default::default() })
+        Arc::new(Context {
+            client,
+            config,
+            metrics,
+            recorder,
+            agents,
+            first_seen: Default::default(),
+            drivers: Default::default(),
+        })
     }
 
     /// The agents' bearer token, read on every use so a rotated Secret takes effect at once.

@@ -3,6 +3,7 @@
 //! logs with the standard `OTEL_*` variables. Fault sets reach the services through the same
 //! admin API the operator uses.
 
+mod delivery;
 pub mod jaeger;
 mod process;
 pub mod prometheus;
@@ -259,7 +260,7 @@ impl Lab {
     ) -> Result<(), LabError> {
         self.generation += 1;
         for i in &self.instances {
-            let faults = sets.get(&(i.service.clone(), i.replica)).cloned().unwrap_or_default();
+            let faults = firedrill_drill::driver::faults_of(sets, &i.service, i.replica);
             let set = FaultSet { generation: self.generation, lease_seconds, faults };
             let body = serde_json::to_string(&set).expect("a fault set is plain JSON");
             let url = format!("http://{}/chaos/faults", i.admin);
@@ -283,10 +284,17 @@ impl Lab {
         Ok(())
     }
 
-    /// Sets loadgen's arrival rate.
-    pub async fn set_rate(&self, rps: f64) -> Result<(), LabError> {
+    /// Sets loadgen's traffic (rate and mix); `None` sends it back to the rate and mix it was
+    /// started with.
+    pub async fn set_traffic(&self, traffic: Option<&firedrill_drill::Traffic>) -> Result<(), LabError> {
         let url = format!("http://{}/rate", self.loadgen);
-        self.http.send(Method::PUT, &url, None, Some(serde_json::json!({ "rps": rps }).to_string())).await?;
+        match traffic {
+            Some(t) => {
+                let body = serde_json::json!({ "rps": t.rps, "mix": t.mix }).to_string();
+                self.http.send(Method::PUT, &url, None, Some(body)).await?
+            }
+            None => self.http.send(Method::DELETE, &url, None, None).await?,
+        };
         Ok(())
     }
 

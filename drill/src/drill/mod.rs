@@ -99,6 +99,9 @@ pub struct Drill {
     hints: Vec<HintUnlock>,
     diagnoses: Vec<Diagnosis>,
     signals_seen: BTreeMap<String, Timestamp>,
+    /// Baseline traffic before the faults go in, in ms (0: inject as soon as delivered).
+    #[serde(default)]
+    warm_up_ms: u64,
 }
 
 // === impl Drill ===
@@ -134,7 +137,19 @@ impl Drill {
             hints: Vec::new(),
             diagnoses: Vec::new(),
             signals_seen: BTreeMap::new(),
+            warm_up_ms: 0,
         })
+    }
+
+    /// The same drill with `warm_up` of baseline traffic before the faults go in.
+    pub fn with_warm_up(mut self, warm_up: std::time::Duration) -> Drill {
+        self.warm_up_ms = u64::try_from(warm_up.as_millis()).unwrap_or(u64::MAX);
+        self
+    }
+
+    /// How long the warm-up at baseline traffic lasts.
+    pub fn warm_up(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.warm_up_ms)
     }
 
     pub fn id(&self) -> &str {

@@ -110,13 +110,6 @@ impl Drill {
         self.diagnoses.iter().any(|d| d.submission.contestant() == contestant && d.verdict == Verdict::Correct)
     }
 
-    /// The drawn culprit's signals that have not shown yet (the caller evaluates their queries).
-    pub fn pending_signals(&self) -> Vec<crate::scenario::Signal> {
-        let culprit = &self.draw.culprit;
-        let unseen = |s: &&crate::scenario::Signal| !self.signals_seen.contains_key(&s.name);
-        self.scenario.signals_for(culprit).filter(unseen).cloned().collect()
-    }
-
     /// Records that an expected signal showed at `now` (the caller evaluates the queries).
     /// Returns whether this was its first showing. Signals are accepted until the faults
     /// are reverted.

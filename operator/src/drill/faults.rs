@@ -4,22 +4,21 @@
 
 use std::collections::BTreeMap;
 
+use firedrill_drill::Lease;
+use firedrill_drill::draw::FaultSets;
 use firedrill_fault::Fault;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
-use serde_json::json;
 
 use super::truth::DRILL_UID_LABEL;
 use crate::context::Context;
-use crate::crd::{Drill, FaultInjection, InjectionPhase};
+use crate::crd::{Drill, FaultInjection, FaultInjectionSpec, InjectionPhase, PodSelector, SelectionMode};
 use crate::error::Result;
 
 /// Pod label naming the service (the Kubernetes recommended label).
 pub const SERVICE_LABEL: &str = "app.kubernetes.io/name";
 /// Pod label with the replica index, for culprits that hit one replica of several.
 pub const REPLICA_LABEL: &str = "firedrill.dev/replica";
-/// Lease of drill faults: a dead operator leaves a healthy lab within this.
-const LEASE_SECONDS: u32 = 30;
 
 /// One FaultInjection to create: name suffix, pod labels, faults.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,14 +30,14 @@ pub struct Planned {
 
 /// Groups the draw's per-replica fault sets: one object per service when every replica
 /// carries the same faults, else one per replica.
-pub fn plan(draw: &firedrill_drill::Draw) -> Vec<Planned> {
+pub fn plan(sets: &FaultSets, replica_counts: &BTreeMap<String, u32>) -> Vec<Planned> {
     let mut by_service: BTreeMap<String, BTreeMap<u32, Vec<Fault>>> = BTreeMap::new();
-    for ((service, replica), faults) in draw.fault_sets() {
+    for ((service, replica), faults) in sets.clone() {
         by_service.entry(service).or_default().insert(replica, faults);
     }
     let mut planned = Vec::new();
     for (service, replicas) in by_service {
-        let count = draw.replicas.get(&service).copied().unwrap_or(1) as usize;
+        let count = replica_counts.get(&service).copied().unwrap_or(1) as usize;
         let first = replicas.values().next().cloned().unwrap_or_default();
         let labels = BTreeMap::from([(SERVICE_LABEL.to_string(), service.clone())]);
         if replicas.len() == count && replicas.values().all(|f| *f == first) {
@@ -64,22 +63,36 @@ fn name(drill: &Drill, suffix: &str) -> String {
 }
 
 /// Applies the planned FaultInjections for `drill` (idempotent).
-pub async fn apply(ctx: &Context, drill: &Drill, planned: &[Planned]) -> Result<()> {
+pub async fn apply(ctx: &Context, drill: &Drill, planned: &[Planned], lease: Lease) -> Result<()> {
     let params = PatchParams::apply(crate::FIELD_MANAGER).force();
-    for p in planned {
-        let name = name(drill, &p.suffix);
-        let fi = json!({
-            "apiVersion": "firedrill.dev/v1alpha1", "kind": "FaultInjection",
-            "metadata": { "name": name, "labels": { DRILL_UID_LABEL: drill.uid() } },
-            "spec": {
-                "selector": { "namespace": drill.namespace(), "matchLabels": p.labels, "mode": "All" },
-                "faults": p.faults,
-                "leaseSeconds": LEASE_SECONDS,
-            }
-        });
-        api(ctx).patch(&name, &params, &Patch::Apply(&fi)).await?;
+    for fi in objects(drill, planned, lease) {
+        api(ctx).patch(&fi.name_any(), &params, &Patch::Apply(&fi)).await?;
     }
     Ok(())
+}
+
+/// The FaultInjection objects for the plan: pods of the Drill's namespace with the plan's
+/// labels carry its faults under `lease`.
+pub fn objects(drill: &Drill, planned: &[Planned], lease: Lease) -> Vec<FaultInjection> {
+    planned
+        .iter()
+        .map(|p| {
+            let spec = FaultInjectionSpec {
+                selector: PodSelector {
+                    namespace: drill.namespace().unwrap_or_default(),
+                    match_labels: p.labels.clone(),
+                    mode: SelectionMode::All,
+                    value: None,
+                },
+                faults: p.faults.iter().map(|f| serde_json::to_value(f).expect("a fault serialises")).collect(),
+                lease_seconds: lease.seconds,
+                duration_seconds: None,
+            };
+            let mut fi = FaultInjection::new(&name(drill, &p.suffix), spec);
+            fi.metadata.labels = Some(BTreeMap::from([(DRILL_UID_LABEL.to_string(), drill.uid().unwrap_or_default())]));
+            fi
+        })
+        .collect()
 }
 
 /// The drill's FaultInjections as they are now.
@@ -108,6 +121,10 @@ mod tests {
     use super::*;
     use firedrill_drill::{Draw, Scenario};
 
+    fn of_draw(draw: &Draw) -> Vec<Planned> {
+        plan(&draw.fault_sets(), &draw.replicas)
+    }
+
     fn scenario(name: &str) -> Scenario {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/{name}.yaml"));
         Scenario::from_yaml(name, &std::fs::read_to_string(path).unwrap()).unwrap()
@@ -116,7 +133,7 @@ mod tests {
     #[test]
     fn one_object_per_service_when_all_replicas_match() {
         let s = scenario("slow-shared-downstream");
-        let planned = plan(&Draw::of_culprit(&s, "warehouse-cpu", 7).unwrap());
+        let planned = of_draw(&Draw::of_culprit(&s, "warehouse-cpu", 7).unwrap());
         let suffixes: Vec<&str> = planned.iter().map(|p| p.suffix.as_str()).collect();
         assert_eq!(suffixes, ["pricing", "warehouse"]);
         assert_eq!(planned[1].labels, BTreeMap::from([(SERVICE_LABEL.to_string(), "warehouse".to_string())]));
@@ -126,7 +143,7 @@ mod tests {
     #[test]
     fn one_object_per_replica_when_one_replica_is_the_culprit() {
         let s = scenario("one-bad-replica");
-        let planned = plan(&Draw::of_culprit(&s, "replica-1-slow", 7).unwrap());
+        let planned = of_draw(&Draw::of_culprit(&s, "replica-1-slow", 7).unwrap());
         let culprit = planned.iter().find(|p| p.labels.get(REPLICA_LABEL).map(String::as_str) == Some("1"));
         let culprit = culprit.unwrap_or_else(|| panic!("no per-replica object in {planned:?}"));
         assert_eq!(culprit.suffix, "inventory-1");

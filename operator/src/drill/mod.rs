@@ -1,23 +1,26 @@
 //! The Drill controller: plays one round of a scenario with the drill engine.
 //!
 //! On the first reconcile it draws a culprit and stores the engine's record in a Secret in the
-//! control namespace (the truth); it then creates FaultInjections for the draw, starts the
-//! clock once every one is active, judges Diagnoses, and removes the faults when the drill is
-//! solved or out of time; meanwhile it steers loadgen to the scenario's load (`load`). Every
-//! step reads its state back from the API server, so a restarted operator continues where the
-//! last one stopped.
+//! control namespace (the truth). Every reconcile then runs one step of the engine's drill
+//! driver over the cluster ([`delivery`]): FaultInjections for the draw, the clock started once
+//! every one is active, loadgen steered to the scenario's traffic, signals watched, the faults
+//! removed once the drill is solved or out of time. Diagnoses and Hints are judged with the
+//! engine. Every step reads its state back from the API server, so a restarted operator
+//! continues where the last one stopped.
 
+#[cfg(test)]
+mod cross_delivery;
+pub mod delivery;
 pub mod faults;
 pub mod hints;
 pub mod judge;
-pub mod load;
-pub mod signals;
 pub mod truth;
 pub mod view;
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use firedrill_drill::driver::{DriveError, Trouble};
 use firedrill_drill::{Phase, Timestamp};
 use futures::StreamExt;
 use kube::runtime::controller::{Action, Controller};
@@ -67,31 +70,12 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
     };
     let changes = |t: &truth::Truth| (t.drill.phase(), t.judged.len(), t.hints.len(), t.drill.signals_seen().len());
     let before = changes(&truth);
-    let planned = faults::plan(truth.drill.draw());
-    match truth.drill.phase() {
-        Phase::WarmUp => {
-            faults::apply(ctx, &drill, &planned).await?;
-            if faults::all_active(&faults::current(ctx, &drill).await?, planned.len()) {
-                truth.drill.activate(now).map_err(drill_error)?;
-            }
-        }
-        Phase::Active => {
-            faults::apply(ctx, &drill, &planned).await?;
-            signals::watch(ctx, &mut truth.drill, now).await;
-        }
-        Phase::Solved | Phase::Expired if faults::remove(ctx, &drill).await? => {
-            truth.drill.revert(now).map_err(drill_error)?
-        }
-        _ => {}
-    }
+    let step = drive(ctx, &drill, &mut truth.drill, now).await?;
     let hints = hints_of(ctx, &drill).await?;
     hints::answer_pending(&mut truth, &hints, now);
     let diagnoses = diagnoses_of(ctx, &drill).await?;
     judge::judge_pending(&mut truth, &diagnoses, now);
     truth.drill.tick(now).map_err(drill_error)?;
-    if load::steers(before.0) || load::steers(truth.drill.phase()) {
-        load::steer(ctx, load::wanted(&truth.drill, now)).await;
-    }
     if before != changes(&truth) {
         truth::save(ctx, &drill, &truth, &version).await?;
     }
@@ -103,12 +87,39 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
     let conditions = vec![readiness(&drill, truth.drill.phase())];
     view::write(ctx, &drill, &view::status(&drill, &truth, now, conditions)).await?;
     Ok(match truth.drill.phase() {
-        Phase::Active => {
-            Action::requeue(load::next_step(&truth.drill, now).map_or(ACTIVE_REQUEUE, |step| step.min(ACTIVE_REQUEUE)))
-        }
         Phase::Reverted | Phase::Debriefed => Action::await_change(),
-        _ => Action::requeue(Duration::from_secs(1)),
+        // A diagnosis just ended it: come back at once to revert.
+        phase if phase != step.phase => Action::requeue(Duration::from_secs(1)),
+        _ => Action::requeue(step.wake_at.since(now).clamp(Duration::from_millis(100), ACTIVE_REQUEUE)),
     })
+}
+
+/// One step of the engine's driver for this Drill, with what this process remembers of its
+/// earlier deliveries (a restarted operator starts afresh and simply delivers again).
+async fn drive(
+    ctx: &Context,
+    drill: &Drill,
+    engine: &mut firedrill_drill::Drill,
+    now: Timestamp,
+) -> Result<firedrill_drill::driver::Step<Error>> {
+    let key = drill.uid().unwrap_or_default();
+    let mut driver = ctx.drivers.lock().expect("driver map").remove(&key).unwrap_or_default();
+    let mut host = delivery::Delivery::new(ctx, drill, engine.draw().replicas.clone());
+    let step = driver.step(engine, &mut host, now).await;
+    if !matches!(engine.phase(), Phase::Reverted | Phase::Debriefed) {
+        ctx.drivers.lock().expect("driver map").insert(key, driver);
+    }
+    let step = step.map_err(|e| match e {
+        DriveError::Drill(e) => drill_error(e),
+        DriveError::Deliver(e) | DriveError::Revert(e) => e,
+    })?;
+    for trouble in &step.troubles {
+        match trouble {
+            Trouble::Traffic(e) => tracing::warn!(error = %e, "setting the drill's traffic failed"),
+            Trouble::Signal { name, error } => tracing::debug!(signal = %name, %error, "evaluating a signal failed"),
+        }
+    }
+    Ok(step)
 }
 
 /// Deletes the drill's FaultInjections (their finalizers revert the pods), hands the traffic
@@ -118,10 +129,14 @@ async fn cleanup(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
         return Err(Error::Drill("waiting for the drill's FaultInjections to revert".into()));
     }
     if let Some((truth, _)) = truth::load(ctx, &drill).await?
-        && load::steers(truth.drill.phase())
+        && truth.drill.wanted_traffic(now()).is_some()
     {
-        load::steer(ctx, None).await;
+        let mut host = delivery::Delivery::new(ctx, &drill, truth.drill.draw().replicas.clone());
+        if let Err(e) = firedrill_drill::Host::set_traffic(&mut host, None).await {
+            tracing::warn!(error = %e, "handing the traffic back failed");
+        }
     }
+    ctx.drivers.lock().expect("driver map").remove(&drill.uid().unwrap_or_default());
     truth::delete(ctx, &drill).await?;
     Ok(Action::await_change())
 }

@@ -128,7 +128,7 @@ fn secret(ctx: &Context, drill: &Drill, truth: &Truth, resource_version: Option<
     if matches!(truth.drill.phase(), Phase::Reverted | Phase::Debriefed) {
         data.insert(
             DEBRIEF_KEY.to_string(),
-            ByteString(debrief(&truth.drill, super::signals::watched(ctx)).into_bytes()),
+            ByteString(debrief(&truth.drill, super::delivery::signals_watched(ctx)).into_bytes()),
         );
     }
     let labels = BTreeMap::from([(DRILL_UID_LABEL.to_string(), drill.uid().unwrap_or_default())]);

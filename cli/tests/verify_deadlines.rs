@@ -1,0 +1,63 @@
+//! `firedrill verify` judges every signal by its own deadline, on a real lab (service
+//! binaries, Prometheus): a signal that shows, but only after its `withinSeconds`, fails the
+//! scenario even though a longer deadline of another signal was still running.
+//!
+//! Needs Prometheus (`apt-get install prometheus`); the test says so and fails without it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use firedrill_drill::{Draw, Scenario};
+
+const LATE: &str = "warehouse-calls-per-edge-request-up-a-third";
+
+fn firedrill() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_firedrill"))
+}
+
+/// retry-storm with one signal of the stock-query-hang culprit allowed 1 s instead of 60: it
+/// cannot hold that soon (its 30 s rate window needs scrapes of the retried calls), while the
+/// culprit's other signals keep their 60 s.
+fn impatient_catalog(dir: &Path) -> Scenario {
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/retry-storm.yaml");
+    let text = std::fs::read_to_string(source).unwrap();
+    let at = text.find(LATE).expect("retry-storm lost the signal this test shortens");
+    let (head, tail) = text.split_at(at);
+    let tail = tail.replacen("withinSeconds: 60", "withinSeconds: 1", 1);
+    let text = format!("{head}{tail}");
+    std::fs::write(dir.join("retry-storm.yaml"), &text).unwrap();
+    Scenario::from_yaml("retry-storm.yaml", &text).unwrap()
+}
+
+#[test]
+fn a_signal_that_shows_after_its_own_deadline_fails_verify() {
+    assert!(
+        Command::new("prometheus").arg("--version").output().is_ok_and(|o| o.status.success()),
+        "this test needs Prometheus on PATH (apt-get install prometheus)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("scenarios");
+    std::fs::create_dir(&catalog).unwrap();
+    let scenario = impatient_catalog(&catalog);
+    let seed = Draw::seed_for(&scenario, "stock-query-hang").unwrap().to_string();
+    let bin_dir = firedrill().parent().unwrap().to_path_buf();
+    let out = Command::new(firedrill())
+        .current_dir(dir.path())
+        .env("FIREDRILL_BIN_DIR", &bin_dir)
+        .env("FIREDRILL_SCENARIOS", &catalog)
+        .env("NO_COLOR", "1")
+        .args(["verify", "retry-storm", "--seed", &seed, "--warm-up", "20", "--json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "verify passed a late signal:\n{stdout}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    let failures: Vec<String> =
+        report[0]["failures"].as_array().unwrap().iter().map(|f| f.as_str().unwrap().to_string()).collect();
+    let late =
+        failures.iter().find(|f| f.contains(LATE)).unwrap_or_else(|| panic!("no failure for {LATE}: {failures:?}"));
+    assert!(late.contains("held only after") && late.contains("past its deadline of 1 s"), "{late}");
+    let held: u64 = late.split("held only after ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    assert!(held >= 2, "{late}");
+    assert!(!report[0]["notes"].as_array().unwrap().is_empty(), "the other signals are reported too");
+}
