@@ -132,7 +132,7 @@ impl Lab {
         {
             lab.start_victorialogs(&binary).await?;
         }
-        for spec in topology::SERVICES {
+        for spec in &topology::services() {
             let replicas = opts.replicas.get(spec.name).copied().unwrap_or(1).max(1);
             for replica in 0..replicas {
                 lab.start_service(opts, spec, replica).await?;
@@ -174,7 +174,7 @@ impl Lab {
             "--admin-token-file".into(),
             "/dev/stdin".into(),
         ];
-        for (flag, dependency) in spec.dependencies {
+        for (flag, dependency) in &spec.dependencies {
             args.extend([flag.to_string(), self.endpoints(dependency)]);
         }
         args.extend(spec.flags.iter().map(|f| f.to_string()));

@@ -1,39 +1,46 @@
-//! The lab's services: start order, dependencies and client settings.
-//!
-//! Client timeouts grow towards the edge (warehouse calls give up first, the edge last), as a
-//! well-run system's do; scenarios break that on purpose with faults.
+//! The lab's services as processes: start order, dependency flags and the other flags each
+//! binary gets, all derived from the drill engine's topology (firedrill_drill::topology), the
+//! one description of the lab that the Helm chart and the services' tests are also held to.
+//! Client timeouts and why they grow towards the edge are documented there.
 
-/// One service of the lab and the flags it needs besides addresses.
+use firedrill_drill::topology;
+
+/// One service of the lab and the flags it needs besides its own addresses.
 pub struct ServiceSpec {
     pub name: &'static str,
     /// `(flag, dependency)`: e.g. `("--warehouse-url", "warehouse")`.
-    pub dependencies: &'static [(&'static str, &'static str)],
+    pub dependencies: Vec<(String, &'static str)>,
     /// Extra flags (client policy, tuning).
-    pub flags: &'static [&'static str],
+    pub flags: Vec<String>,
 }
 
 /// Services in start order: every dependency starts before its callers.
-pub const SERVICES: &[ServiceSpec] = &[
-    ServiceSpec { name: "warehouse", dependencies: &[], flags: &["--connections", "16"] },
-    ServiceSpec { name: "payments", dependencies: &[], flags: &[] },
-    ServiceSpec {
-        name: "inventory",
-        dependencies: &[("--warehouse-url", "warehouse")],
-        flags: &["--attempt-timeout-ms", "800", "--deadline-ms", "2500", "--retry-attempts", "2"],
-    },
-    ServiceSpec {
-        name: "pricing",
-        dependencies: &[("--warehouse-url", "warehouse")],
-        flags: &["--attempt-timeout-ms", "800", "--deadline-ms", "2500", "--retry-attempts", "2"],
-    },
-    ServiceSpec {
-        name: "checkout",
-        dependencies: &[("--inventory-url", "inventory"), ("--payments-url", "payments")],
-        flags: &["--attempt-timeout-ms", "4000", "--deadline-ms", "6000", "--retry-attempts", "1"],
-    },
-    ServiceSpec {
-        name: "api",
-        dependencies: &[("--inventory-url", "inventory"), ("--pricing-url", "pricing"), ("--checkout-url", "checkout")],
-        flags: &["--attempt-timeout-ms", "5000", "--deadline-ms", "8000", "--retry-attempts", "1"],
-    },
-];
+pub fn services() -> Vec<ServiceSpec> {
+    topology::start_order()
+        .into_iter()
+        .map(|s| ServiceSpec {
+            name: s.name,
+            dependencies: s.dependencies.iter().map(|d| (topology::dependency_flag(d), *d)).collect(),
+            flags: s.args(),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_process_gets_its_dependencies_and_client_flags_from_the_topology() {
+        let specs = services();
+        let names: Vec<&str> = specs.iter().map(|s| s.name).collect();
+        assert_eq!(names, ["warehouse", "inventory", "pricing", "payments", "checkout", "api"]);
+        let checkout = specs.iter().find(|s| s.name == "checkout").unwrap();
+        let deps: Vec<(&str, &str)> = checkout.dependencies.iter().map(|(f, d)| (f.as_str(), *d)).collect();
+        assert_eq!(deps, [("--inventory-url", "inventory"), ("--payments-url", "payments")]);
+        assert_eq!(checkout.flags, ["--attempt-timeout-ms", "4000", "--deadline-ms", "6000", "--retry-attempts", "1"]);
+        let warehouse = &specs[0];
+        assert!(warehouse.dependencies.is_empty());
+        assert_eq!(warehouse.flags, ["--connections", "16"]);
+    }
+}

@@ -10,10 +10,13 @@ mod catalog;
 mod logs;
 mod parse;
 mod path;
+mod promql;
 mod traces;
 mod validate;
 mod yaml;
 
+#[cfg(test)]
+mod query_tests;
 #[cfg(test)]
 mod tests;
 

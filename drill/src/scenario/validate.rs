@@ -87,7 +87,11 @@ impl Checker<'_> {
     /// `signal`: the query must yield a number (isolating queries may be plain searches).
     fn query(&mut self, path: Path, query: &Query, signal: bool) {
         match query {
-            Query::Promql(q) => self.non_empty(path.key("promql"), "query", q),
+            Query::Promql(q) => {
+                for msg in super::promql::problems(q, signal) {
+                    self.report(path.key("promql"), msg);
+                }
+            }
             Query::Logsql(q) => {
                 for msg in super::logs::problems(q, signal) {
                     self.report(path.key("logsql"), msg);
