@@ -99,7 +99,7 @@ impl Supervisor {
             let mut state = self.state.lock().await;
             if let Slot::Drill(session) = &mut state.slot {
                 match session.tick().await {
-                    Ok(Phase::Solved | Phase::Expired) => self.finish(&mut state).await,
+                    Ok(Phase::Solved | Phase::Expired | Phase::Reverted) => self.finish(&mut state).await,
                     Ok(_) => {}
                     Err(e) => eprintln!("drill tick failed: {e:#}"),
                 }

@@ -48,6 +48,17 @@ fn json(o: &Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).expect("JSON on stdout")
 }
 
+/// `GET path` on `addr` with a bare HTTP/1.0 request (the test needs no client library).
+fn get_json(addr: &str, path: &str) -> serde_json::Value {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let body = reply.split("\r\n\r\n").nth(1).unwrap_or_default();
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {reply}"))
+}
+
 #[test]
 fn validate_points_at_the_broken_line() {
     let dir = tempfile::tempdir().unwrap();
@@ -66,6 +77,7 @@ fn validate_points_at_the_broken_line() {
 }
 
 /// Polls `check` until it returns `Some`, for at most `within`.
+#[track_caller]
 fn eventually<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
     let end = Instant::now() + within;
     loop {
@@ -95,6 +107,15 @@ fn a_drill_runs_end_to_end_through_the_background_lab() {
         let s = json(&run(cwd, &["drill", "status", "--json"]));
         (s["phase"] == "active").then_some(s)
     });
+    // The scenario's traffic, rate *and* mix: loadgen echoes the mix it was given, so the
+    // scenario's `product=4,checkout=1` tells it apart from the lab's own `product=8,checkout=2`
+    // (the same ratio here, by chance), and its 60 rps from the lab's 20.
+    let loadgen = lab["loadgen"].as_str().unwrap();
+    let rate = eventually(Duration::from_secs(10), || {
+        let r = get_json(loadgen, "/rate");
+        (r["mix"] == "product=4,checkout=1").then_some(r)
+    });
+    assert_ne!(rate["rps"], 20.0, "still the lab's rate: {rate}");
     let text = status.to_string();
     for secret in ["inventory-warehouse-timeout", "culprit", "answer", "seed"] {
         assert!(!text.contains(secret), "the player view leaks `{secret}`: {text}");

@@ -9,22 +9,31 @@ use std::process::Command;
 
 use firedrill_drill::{Draw, Scenario};
 
-const LATE: &str = "warehouse-calls-per-edge-request-up-a-third";
+const LATE: &str = "inventory-retries-within-a-second";
+
+/// A culprit signal that shows within seconds of the hang, but not within one: the first
+/// reading is taken as the faults go in (no retry yet), the next one 2 s later.
+const IMPATIENT: &str = r#"    signals:
+      - name: inventory-retries-within-a-second
+        query:
+          promql: sum(rate(firedrill_client_retries_total{job="inventory", dependency="warehouse"}[30s]))
+        op: ">"
+        threshold: 0.5
+        withinSeconds: 1
+"#;
 
 fn firedrill() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_firedrill"))
 }
 
-/// retry-storm with one signal of the stock-query-hang culprit allowed 1 s instead of 60: it
-/// cannot hold that soon (its 30 s rate window needs scrapes of the retried calls), while the
+/// retry-storm with one more signal for the stock-query-hang culprit, allowed 1 s, while the
 /// culprit's other signals keep their 60 s.
 fn impatient_catalog(dir: &Path) -> Scenario {
     let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/retry-storm.yaml");
     let text = std::fs::read_to_string(source).unwrap();
-    let at = text.find(LATE).expect("retry-storm lost the signal this test shortens");
-    let (head, tail) = text.split_at(at);
-    let tail = tail.replacen("withinSeconds: 60", "withinSeconds: 1", 1);
-    let text = format!("{head}{tail}");
+    let culprit = text.find("- id: stock-query-hang").expect("retry-storm lost the culprit this test uses");
+    let at = culprit + text[culprit..].find("    signals:\n").expect("the culprit has signals");
+    let text = format!("{}{IMPATIENT}{}", &text[..at], &text[at + "    signals:\n".len()..]);
     std::fs::write(dir.join("retry-storm.yaml"), &text).unwrap();
     Scenario::from_yaml("retry-storm.yaml", &text).unwrap()
 }
