@@ -4,6 +4,7 @@
 //! admin API the operator uses.
 
 pub mod jaeger;
+mod lifeline;
 mod process;
 pub mod prometheus;
 mod tools;

@@ -1,5 +1,6 @@
 //! One lab process: spawned with its log file, handed the admin token on stdin (never in its
-//! environment or on disk, where a player could read it), stopped with SIGTERM.
+//! environment or on disk, where a player could read it), tied to its owner's life (see
+//! `lifeline`), stopped with SIGTERM.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use nix::unistd::Pid;
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};
 
+use super::lifeline;
 use crate::http::Http;
 
 /// A running lab process.
@@ -60,7 +62,7 @@ impl Process {
             .stderr(err_file)
             .stdin(if stdin_secret.is_some() { Stdio::piped() } else { Stdio::null() })
             .kill_on_drop(true);
-        let mut child = cmd.spawn().map_err(|source| SpawnError::Spawn {
+        let mut child = lifeline::spawn(cmd).await.map_err(|source| SpawnError::Spawn {
             name: name.to_string(),
             program: program.display().to_string(),
             source,
