@@ -120,7 +120,10 @@ impl Lab {
         let mut lab = Lab {
             dir: opts.dir.clone(),
             instances: Vec::new(),
-            loadgen: free_addr().map_err(|source| LabError::Io { what: "finding a free port".into(), source })?,
+            // Chosen in start_loadgen, right before it binds: a port picked here would stay
+            // free (unbound) for as long as the services take to start, long enough for
+            // another process to take it.
+            loadgen: SocketAddr::from(([127, 0, 0, 1], 0)),
             backends: Backends::default(),
             telemetry_env: Vec::new(),
             token: new_token()?,
@@ -207,6 +210,7 @@ impl Lab {
     }
 
     async fn start_loadgen(&mut self, opts: &LabOptions) -> Result<(), LabError> {
+        self.loadgen = free_addr().map_err(|source| LabError::Io { what: "finding a free port".into(), source })?;
         let args = vec![
             "--target".to_string(),
             self.endpoints("api"),
