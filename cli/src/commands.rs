@@ -93,8 +93,7 @@ pub async fn lab(cmd: LabCommand, catalog: &Path, bin_dir: &Path) -> anyhow::Res
             if json { println!("{status:#}") } else { print_lab(&status) }
         }
         LabCommand::Down => {
-            daemon::down().await?;
-            println!("lab stopped; nothing left running");
+            println!("{}", crate::teardown::down().await?);
         }
     }
     Ok(ExitCode::SUCCESS)

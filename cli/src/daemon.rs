@@ -2,7 +2,8 @@
 //!
 //! `lab up` starts `firedrill lab supervise` in its own process group, waits for it to write
 //! `.firedrill/lab/lab.json` (its pid and control address: no secrets), and returns. Every
-//! other command reads that file and calls the control API.
+//! other command reads that file and calls the control API, after checking that the
+//! supervisor still lives (`lab down`, which works without it, is in `teardown`).
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -13,8 +14,10 @@ use http::Method;
 use serde::{Deserialize, Serialize};
 
 use crate::http::{Http, HttpError};
+use crate::lab::leftovers;
 use crate::lab::{Lab, LabOptions, free_addr};
 use crate::supervisor::Supervisor;
+use crate::teardown::{Found, count, remove_lab_dir};
 
 /// Where the running lab's pointer file lives.
 pub fn lab_dir() -> PathBuf {
@@ -31,9 +34,20 @@ pub struct Pointer {
 /// Starts the supervisor in the background and waits until the lab is ready.
 pub async fn up(catalog: &Path, bin_dir: &Path, rate: f64) -> anyhow::Result<()> {
     let dir = lab_dir();
-    if let Ok(p) = read_pointer() {
-        bail!("a lab is already running (supervisor pid {}); `firedrill lab down` first", p.pid);
+    let found = Found::read()?;
+    if let Some(pid) = found.live_supervisor() {
+        bail!("a lab is already running (supervisor pid {pid}); `firedrill lab down` first");
     }
+    let left = found.leftovers();
+    if !left.is_empty() {
+        bail!(
+            "a dead lab supervisor left {} running: {}; `firedrill lab down` stops them",
+            count(left.processes.len()),
+            leftovers::list(&left.processes)
+        );
+    }
+    // Whatever is there is stale: a dead supervisor's pointer and record.
+    remove_lab_dir()?;
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     let log = std::fs::File::create(dir.join("supervisor.log")).context("creating supervisor.log")?;
     let mut child = std::process::Command::new(std::env::current_exe()?)
@@ -110,7 +124,7 @@ fn max_replicas(catalog: &firedrill_drill::Catalog) -> std::collections::BTreeMa
     out
 }
 
-fn read_pointer() -> anyhow::Result<Pointer> {
+pub(crate) fn read_pointer() -> anyhow::Result<Pointer> {
     let path = lab_dir().join("lab.json");
     let bytes = std::fs::read(&path).context("no lab is running (start one with `firedrill lab up`)")?;
     Ok(serde_json::from_slice(&bytes)?)
@@ -119,6 +133,16 @@ fn read_pointer() -> anyhow::Result<Pointer> {
 /// Calls the supervisor's control API.
 pub async fn call(method: Method, path: &str, body: Option<serde_json::Value>) -> anyhow::Result<serde_json::Value> {
     let pointer = read_pointer()?;
+    let found = Found::read()?;
+    if found.live_supervisor().is_none() {
+        let left = found.leftovers();
+        let what = if left.is_empty() {
+            "nothing of the lab runs any more; `firedrill lab down` removes its files".to_string()
+        } else {
+            format!("{} it started still run; `firedrill lab down` stops them", count(left.processes.len()))
+        };
+        bail!("the lab supervisor (pid {}) is dead; {what}", pointer.pid);
+    }
     let url = format!("http://{}{path}", pointer.control);
     match Http::default().send(method, &url, None, body.map(|b| b.to_string())).await {
         Ok(bytes) => Ok(serde_json::from_slice(&bytes)?),
@@ -130,19 +154,4 @@ pub async fn call(method: Method, path: &str, body: Option<serde_json::Value>) -
         }
         Err(e) => Err(e).context("the lab supervisor did not answer; is the lab still up? (`firedrill lab status`)"),
     }
-}
-
-/// Asks the supervisor to stop and waits until it is gone (and its files with it).
-pub async fn down() -> anyhow::Result<()> {
-    let pointer = read_pointer()?;
-    let _ = call(Method::POST, "/shutdown", None).await;
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    while tokio::time::Instant::now() < deadline {
-        if !Path::new(&format!("/proc/{}", pointer.pid)).exists() {
-            let _ = std::fs::remove_dir_all(lab_dir());
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    bail!("the supervisor (pid {}) did not stop within 60 s", pointer.pid)
 }

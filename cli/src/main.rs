@@ -16,6 +16,7 @@ mod play;
 mod session;
 mod signals;
 mod supervisor;
+mod teardown;
 mod verify;
 
 use std::path::PathBuf;

@@ -107,9 +107,17 @@ impl Supervisor {
         }
     }
 
-    /// Ends the drill: faults removed, debrief kept, leaderboard updated and saved.
+    /// Ends the drill, if one runs: faults removed, debrief kept, leaderboard updated and
+    /// saved. An idle lab stays in its slot (dropping it would SIGKILL every process instead
+    /// of stopping them in order with a grace).
     async fn finish(&self, state: &mut State) {
-        let Slot::Drill(session) = std::mem::replace(&mut state.slot, Slot::Empty) else { return };
+        let session = match std::mem::replace(&mut state.slot, Slot::Empty) {
+            Slot::Drill(session) => session,
+            other => {
+                state.slot = other;
+                return;
+            }
+        };
         match session.finish().await {
             Ok((debrief, lab)) => {
                 state.leaderboard.record(&debrief);

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use http::Method;
 
+use super::ledger::Ledger;
 use super::{LabError, Process, free_addr, tools};
 use crate::http::{Http, HttpError};
 
@@ -32,7 +33,13 @@ pub struct Addrs {
 }
 
 /// Starts `binary` with its config in `dir` and waits until it takes spans.
-pub async fn start(binary: &Path, dir: &Path, log: PathBuf, http: &Http) -> Result<(Process, Addrs), LabError> {
+pub async fn start(
+    ledger: &Ledger,
+    binary: &Path,
+    dir: &Path,
+    log: PathBuf,
+    http: &Http,
+) -> Result<(Process, Addrs), LabError> {
     let io = |what: &str| {
         let what = what.to_string();
         move |source| LabError::Io { what, source }
@@ -42,7 +49,7 @@ pub async fn start(binary: &Path, dir: &Path, log: PathBuf, http: &Http) -> Resu
     std::fs::create_dir_all(dir).map_err(io("creating the Jaeger directory"))?;
     let file = dir.join("jaeger.yaml");
     std::fs::write(&file, config(&addrs)).map_err(io("writing jaeger.yaml"))?;
-    let mut process = Process::spawn("jaeger", binary, &args(&file), &[], log, None).await?;
+    let mut process = Process::spawn(ledger, "jaeger", binary, &args(&file), &[], log, None).await?;
     let services = format!("http://{}/api/services", addrs.query);
     process.wait_ready(http, &services, READY_WITHIN).await?;
     wait_receiving(http, &addrs, READY_WITHIN).await?;

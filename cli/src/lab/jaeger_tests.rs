@@ -42,9 +42,10 @@ fn binary() -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn drop_spans_takes_the_missing_child_ratio_from_zero_to_one() {
     let dir = tempfile::tempdir().unwrap();
+    let ledger = super::ledger::Ledger::create(dir.path(), "test").unwrap();
     let http = Http::default();
     let (process, addrs): (Process, _) =
-        jaeger::start(&binary(), dir.path(), dir.path().join("jaeger.log"), &http).await.unwrap();
+        jaeger::start(&ledger, &binary(), dir.path(), dir.path().join("jaeger.log"), &http).await.unwrap();
     let (inventory, warehouse) =
         services(Export::traces(format!("http://{}/v1/traces", addrs.otlp)), Duration::from_secs(2)).await;
 

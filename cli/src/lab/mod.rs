@@ -5,7 +5,11 @@
 
 mod delivery;
 pub mod jaeger;
+pub mod ledger;
+pub mod leftovers;
+mod lifeline;
 mod process;
+pub mod procfs;
 pub mod prometheus;
 mod tools;
 mod topology;
@@ -76,6 +80,8 @@ pub struct Lab {
     telemetry_env: Vec<(&'static str, String)>,
     token: String,
     processes: Vec<Process>,
+    /// `processes.json`: what runs, for `lab down` should this process die first.
+    ledger: ledger::Ledger,
     http: Http,
     generation: u64,
 }
@@ -110,14 +116,20 @@ impl Lab {
     pub async fn up(opts: &LabOptions) -> Result<Lab, LabError> {
         std::fs::create_dir_all(opts.dir.join("logs"))
             .map_err(|source| LabError::Io { what: format!("creating {}", opts.dir.display()), source })?;
+        let ledger = ledger::Ledger::create(&opts.dir, "firedrill")
+            .map_err(|source| LabError::Io { what: format!("writing {}", ledger::FILE), source })?;
         let mut lab = Lab {
             dir: opts.dir.clone(),
             instances: Vec::new(),
-            loadgen: free_addr().map_err(|source| LabError::Io { what: "finding a free port".into(), source })?,
+            // Chosen in start_loadgen, right before it binds: a port picked here would stay
+            // free (unbound) for as long as the services take to start, long enough for
+            // another process to take it.
+            loadgen: SocketAddr::from(([127, 0, 0, 1], 0)),
             backends: Backends::default(),
             telemetry_env: Vec::new(),
             token: new_token()?,
             processes: Vec::new(),
+            ledger,
             http: Http::default(),
             generation: 0,
         };
@@ -182,9 +194,16 @@ impl Lab {
         env.extend(self.telemetry_env.iter().map(|(k, v)| (*k, v.as_str())));
         let label = format!("{}-{replica}", spec.name);
         let log = self.dir.join("logs").join(format!("{label}.log"));
-        let mut process =
-            Process::spawn(&label, &Self::binary(opts, spec.name)?, &args, &env, log.clone(), Some(&self.token))
-                .await?;
+        let mut process = Process::spawn(
+            &self.ledger,
+            &label,
+            &Self::binary(opts, spec.name)?,
+            &args,
+            &env,
+            log.clone(),
+            Some(&self.token),
+        )
+        .await?;
         process.wait_ready(&self.http, &format!("http://{addr}/readyz"), READY_WITHIN).await?;
         self.processes.push(process);
         self.instances.push(Instance { service: spec.name.to_string(), replica, addr, admin, log });
@@ -192,6 +211,7 @@ impl Lab {
     }
 
     async fn start_loadgen(&mut self, opts: &LabOptions) -> Result<(), LabError> {
+        self.loadgen = free_addr().map_err(|source| LabError::Io { what: "finding a free port".into(), source })?;
         let args = vec![
             "--target".to_string(),
             self.endpoints("api"),
@@ -203,7 +223,8 @@ impl Lab {
             self.loadgen.to_string(),
         ];
         let log = self.dir.join("logs").join("loadgen.log");
-        let mut process = Process::spawn("loadgen", &Self::binary(opts, "loadgen")?, &args, &[], log, None).await?;
+        let mut process =
+            Process::spawn(&self.ledger, "loadgen", &Self::binary(opts, "loadgen")?, &args, &[], log, None).await?;
         process.wait_ready(&self.http, &format!("http://{}/readyz", self.loadgen), READY_WITHIN).await?;
         self.processes.push(process);
         Ok(())
@@ -211,7 +232,7 @@ impl Lab {
 
     async fn start_jaeger(&mut self, binary: &Path) -> Result<(), LabError> {
         let (dir, log) = (self.dir.join("jaeger"), self.logs().join("jaeger.log"));
-        let (process, addrs) = jaeger::start(binary, &dir, log, &self.http).await?;
+        let (process, addrs) = jaeger::start(&self.ledger, binary, &dir, log, &self.http).await?;
         self.processes.push(process);
         self.backends.jaeger = Some(addrs.query);
         self.telemetry_env.push(("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", jaeger::otlp_traces_url(&addrs)));
@@ -220,7 +241,7 @@ impl Lab {
 
     async fn start_victorialogs(&mut self, binary: &Path) -> Result<(), LabError> {
         let (dir, log) = (self.dir.join("victorialogs"), self.logs().join("victorialogs.log"));
-        let (process, addr) = victorialogs::start(binary, &dir, log, &self.http).await?;
+        let (process, addr) = victorialogs::start(&self.ledger, binary, &dir, log, &self.http).await?;
         self.processes.push(process);
         self.backends.victorialogs = Some(addr);
         self.telemetry_env.push(("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", victorialogs::otlp_logs_url(addr)));
@@ -245,7 +266,8 @@ impl Lab {
         std::fs::write(dir.join("prometheus.yml"), prometheus::config(&jobs)).map_err(io("writing prometheus.yml"))?;
         let addr = free_addr().map_err(io("finding a free port"))?;
         let log = self.dir.join("logs").join("prometheus.log");
-        let mut process = Process::spawn("prometheus", binary, &prometheus::args(&dir, addr), &[], log, None).await?;
+        let mut process =
+            Process::spawn(&self.ledger, "prometheus", binary, &prometheus::args(&dir, addr), &[], log, None).await?;
         process.wait_ready(&self.http, &format!("http://{addr}/-/ready"), Duration::from_secs(30)).await?;
         self.processes.push(process);
         self.backends.prometheus = Some(addr);
@@ -298,11 +320,13 @@ impl Lab {
         Ok(())
     }
 
-    /// Stops every process, callers first, each with a bounded grace period.
+    /// Stops every process, callers first, each with a bounded grace period, then removes
+    /// the record of them.
     pub async fn down(mut self) {
         while let Some(p) = self.processes.pop() {
             p.stop(Duration::from_secs(6)).await;
         }
+        self.ledger.remove();
     }
 
     pub fn logs(&self) -> PathBuf {

@@ -1,5 +1,6 @@
 //! One lab process: spawned with its log file, handed the admin token on stdin (never in its
-//! environment or on disk, where a player could read it), stopped with SIGTERM.
+//! environment or on disk, where a player could read it), tied to its owner's life (see
+//! `lifeline`), recorded in `processes.json` as it starts, stopped with SIGTERM.
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ use nix::unistd::Pid;
 use tokio::io::AsyncWriteExt;
 use tokio::process::{Child, Command};
 
+use super::ledger::Ledger;
+use super::lifeline;
 use crate::http::Http;
 
 /// A running lab process.
@@ -31,6 +34,8 @@ pub enum SpawnError {
     NotReady { name: String, secs: u64, log: String },
     #[error("{name} exited during start-up; see {log}")]
     Exited { name: String, log: String },
+    #[error("cannot record {name} in processes.json: {source}")]
+    Record { name: String, source: std::io::Error },
 }
 
 /// A free loopback port (bound and released; the lab starts right after).
@@ -40,8 +45,9 @@ pub fn free_addr() -> std::io::Result<SocketAddr> {
 
 impl Process {
     /// Starts `program args`, writing stdout and stderr to `log`, and `stdin_secret` (if any)
-    /// to its stdin before closing it.
+    /// to its stdin before closing it; records it in `ledger`.
     pub async fn spawn(
+        ledger: &Ledger,
         name: &str,
         program: &Path,
         args: &[String],
@@ -60,11 +66,14 @@ impl Process {
             .stderr(err_file)
             .stdin(if stdin_secret.is_some() { Stdio::piped() } else { Stdio::null() })
             .kill_on_drop(true);
-        let mut child = cmd.spawn().map_err(|source| SpawnError::Spawn {
+        let mut child = lifeline::spawn(cmd).await.map_err(|source| SpawnError::Spawn {
             name: name.to_string(),
             program: program.display().to_string(),
             source,
         })?;
+        if let Some(pid) = child.id() {
+            ledger.add(name, pid).map_err(|source| SpawnError::Record { name: name.to_string(), source })?;
+        }
         if let (Some(secret), Some(mut stdin)) = (stdin_secret, child.stdin.take()) {
             let _ = stdin.write_all(secret.as_bytes()).await;
             let _ = stdin.shutdown().await;

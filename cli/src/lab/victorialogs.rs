@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use super::ledger::Ledger;
 use super::{LabError, Process, free_addr, tools};
 use crate::http::Http;
 
@@ -19,14 +20,20 @@ const READY_WITHIN: Duration = Duration::from_secs(30);
 const ALLOWED_MEMORY: &str = "256MiB";
 
 /// Starts `binary` with its data in `dir` and waits until it answers.
-pub async fn start(binary: &Path, dir: &Path, log: PathBuf, http: &Http) -> Result<(Process, SocketAddr), LabError> {
+pub async fn start(
+    ledger: &Ledger,
+    binary: &Path,
+    dir: &Path,
+    log: PathBuf,
+    http: &Http,
+) -> Result<(Process, SocketAddr), LabError> {
     let io = |what: &str| {
         let what = what.to_string();
         move |source| LabError::Io { what, source }
     };
     let addr = free_addr().map_err(io("finding a free port"))?;
     std::fs::create_dir_all(dir).map_err(io("creating the VictoriaLogs directory"))?;
-    let mut process = Process::spawn("victoria-logs", binary, &args(dir, addr), &[], log, None).await?;
+    let mut process = Process::spawn(ledger, "victoria-logs", binary, &args(dir, addr), &[], log, None).await?;
     process.wait_ready(http, &format!("http://{addr}/health"), READY_WITHIN).await?;
     Ok((process, addr))
 }

@@ -37,9 +37,10 @@ async fn until(http: &Http, vl: SocketAddr, inventory: SocketAddr, logsql: &str,
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn timeouts_and_log_delay_show_in_the_log_signals() {
     let dir = tempfile::tempdir().unwrap();
+    let ledger = super::ledger::Ledger::create(dir.path(), "test").unwrap();
     let http = Http::default();
     let (process, vl): (Process, _) =
-        victorialogs::start(&binary(), dir.path(), dir.path().join("vl.log"), &http).await.unwrap();
+        victorialogs::start(&ledger, &binary(), dir.path(), dir.path().join("vl.log"), &http).await.unwrap();
     let export = Export::logs(victorialogs::otlp_logs_url(vl));
     let (inventory, warehouse) = services(export, Duration::from_millis(200)).await;
 
