@@ -67,7 +67,7 @@ async fn run(cli: Cli) -> ExitCode {
     };
     // loadgen has no admin API: the agent only satisfies the telemetry pipeline and never
     // receives a fault.
-    let telemetry = Telemetry::new("loadgen", TelemetryConfig::default(), Arc::new(ChaosAgent::new("loadgen")));
+    let telemetry = Telemetry::new("loadgen", TelemetryConfig::default(), Arc::new(ChaosAgent::new()));
     let metrics = telemetry.metrics.clone();
     let settings = Settings {
         target: cli.target.clone(),

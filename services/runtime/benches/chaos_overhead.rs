@@ -61,7 +61,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
     rt.block_on(async {
-        let agent = Arc::new(ChaosAgent::new("bench"));
+        let agent = Arc::new(ChaosAgent::new());
         let router = Router::new().route(Method::GET, "/stock/{id}", |_req| async {
             Ok(json(StatusCode::OK, &serde_json::json!({"id": 7, "available": 3})))
         });

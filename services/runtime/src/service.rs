@@ -55,7 +55,7 @@ pub struct Running {
 
 impl Service {
     pub fn new(config: ServiceConfig) -> Self {
-        let agent = Arc::new(ChaosAgent::new(&config.name));
+        let agent = Arc::new(ChaosAgent::new());
         let telemetry = Telemetry::new(&config.name, config.telemetry.clone(), agent.clone());
         Service { config, agent, telemetry }
     }

@@ -52,7 +52,7 @@ async fn every_line_is_json_with_the_standard_fields() {
         assert_eq!(line["service"], "leaf", "{line}");
         assert!(line["message"].is_string(), "{line}");
     }
-    assert!(lines.iter().any(|l| l["message"] == "fault set applied"), "admin changes are logged: {lines:#?}");
+    assert!(lines.iter().any(|l| l["message"] == "listening"), "start-up is logged: {lines:#?}");
     let access = requests(&leaf, "/x/{id}");
     assert_eq!(access.len(), 3);
     assert!(access.iter().all(|l| l["status"] == 200 && l["duration_ms"].is_number()), "{access:#?}");
@@ -129,5 +129,35 @@ async fn removing_log_delay_flushes_the_backlog_in_order() {
     let position = |route: &str| lines.iter().position(|l| l["message"] == "request" && l["http.route"] == route);
     assert_eq!(requests(&leaf, "/x/{id}").len(), 3, "held lines are written, not lost: {marker:?}");
     assert!(position("/x/{id}") < position("/marker"), "in order: {lines:#?}");
+    leaf.stop().await;
+}
+
+/// Players read every service's log: a fault set arriving, being cleared or expiring leaves
+/// no line there (the agent's bookkeeping is on the admin port), so a targeted service's log
+/// stream cannot be told from an untargeted one's by delivery lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivering_clearing_and_expiring_faults_leave_no_log_line() {
+    let leaf = leaf(Setup::new()).await;
+    let latency = |generation: u64, lease: u32| json!({ "generation": generation, "leaseSeconds": lease, "faults": [{ "kind": "latency", "delayMs": 1 }] });
+    leaf.put_faults(latency(1, 60)).await;
+    leaf.put_faults(latency(1, 60)).await; // a renewal
+    leaf.clear_faults().await;
+    leaf.put_faults(latency(2, 1)).await;
+    eventually(Duration::from_secs(4), "the 1 s lease to run out", || async {
+        (leaf.get_faults().await["faults"] == json!([])).then_some(())
+    })
+    .await;
+    assert_eq!(leaf.get("/marker").await.status, StatusCode::OK);
+    wait_for_requests(&leaf, "/marker", 1).await;
+    let lines = parsed(&leaf);
+    let bookkeeping: Vec<&Value> = lines
+        .iter()
+        .filter(|l| {
+            let text = l.to_string().to_lowercase();
+            l["message"] != "request" || text.contains("fault") || text.contains("lease") || text.contains("generation")
+        })
+        .filter(|l| l["message"] != "listening")
+        .collect();
+    assert!(bookkeeping.is_empty(), "delivery shows in the service's log: {bookkeeping:#?}");
     leaf.stop().await;
 }

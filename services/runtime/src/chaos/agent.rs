@@ -16,9 +16,13 @@ use prometheus_client::registry::Registry;
 use super::Active;
 
 /// Holds the active fault set of one service.
-#[derive(Debug)]
+///
+/// It logs nothing: a line in the service's log when a set arrives, clears or expires would
+/// tell a player which services carry faults (untargeted ones get no set on Kubernetes, an
+/// empty one locally). Its bookkeeping is on the admin port only (`GET /chaos/faults`, the
+/// `firedrill_chaos_*` metrics) and in the deliverer's own logs.
+#[derive(Debug, Default)]
 pub struct ChaosAgent {
-    service: String,
     state: ArcSwap<Active>,
     retained: Mutex<Vec<Vec<u8>>>,
     retained_bytes: AtomicU64,
@@ -52,19 +56,8 @@ pub struct ChaosMetrics {
 // === impl ChaosAgent ===
 
 impl ChaosAgent {
-    pub fn new(service: impl Into<String>) -> Self {
-        ChaosAgent {
-            service: service.into(),
-            state: ArcSwap::from_pointee(Active::default()),
-            retained: Mutex::new(Vec::new()),
-            retained_bytes: AtomicU64::new(0),
-            highest_generation: AtomicU64::new(0),
-            metrics: ChaosMetrics::default(),
-        }
-    }
-
-    pub fn service(&self) -> &str {
-        &self.service
+    pub fn new() -> Self {
+        ChaosAgent::default()
     }
 
     /// The faults in force now. An expired lease is dropped here, so no caller ever acts on it.
@@ -89,7 +82,6 @@ impl ChaosAgent {
         self.state.store(next.clone());
         self.after_change(&next);
         self.metrics.generation.set(generation as i64);
-        tracing::info!(service = %self.service, generation, faults = next.kinds().len(), "fault set applied");
         Ok(next)
     }
 
@@ -98,7 +90,6 @@ impl ChaosAgent {
         let empty = Arc::new(Active::default());
         self.state.store(empty.clone());
         self.after_change(&empty);
-        tracing::info!(service = %self.service, "fault set cleared");
     }
 
     /// Drops `seen` if it is still the active set (a newer PUT may have raced us).
@@ -108,7 +99,6 @@ impl ChaosAgent {
         if Arc::ptr_eq(&previous, seen) {
             self.metrics.expirations.inc();
             self.after_change(&empty);
-            tracing::warn!(service = %self.service, "fault lease expired; faults removed");
         }
     }
 
@@ -184,7 +174,7 @@ mod tests {
 
     #[test]
     fn stale_generation_is_refused_and_keeps_the_set() {
-        let agent = ChaosAgent::new("t");
+        let agent = ChaosAgent::new();
         agent.put(set(5, 60)).unwrap();
         assert_eq!(agent.put(set(4, 60)).unwrap_err(), PutError::Stale { offered: 4, active: 5 });
         assert_eq!(agent.snapshot().set.as_ref().unwrap().generation, 5);
@@ -195,7 +185,7 @@ mod tests {
 
     #[test]
     fn memory_is_capped_and_released_with_the_fault() {
-        let agent = ChaosAgent::new("t");
+        let agent = ChaosAgent::new();
         let json = r#"{"generation":1,"leaseSeconds":60,"faults":[{"kind":"memory","retainKib":512,"capMib":1}]}"#;
         agent.put(firedrill_fault::parse_fault_set(json.as_bytes()).unwrap()).unwrap();
         for _ in 0..5 {

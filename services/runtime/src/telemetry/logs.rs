@@ -130,10 +130,10 @@ const MAX_WAIT: Duration = Duration::from_millis(200);
 fn write_loop(rx: Receiver<Msg>, output: LogOutput, otlp: Option<&str>, service: &str, agent: &ChaosAgent) {
     let exporter = otlp.and_then(|endpoint| otlp_logger(endpoint, service));
     let mut held: VecDeque<Box<Line>> = VecDeque::new();
+    let delay_now = || agent.snapshot().log_delay.unwrap_or_default();
     loop {
-        let delay = agent.snapshot().log_delay.unwrap_or_default();
-        let due = |l: &Line| l.created + delay;
-        let wait = held.front().map_or(MAX_WAIT, |l| due(l).saturating_duration_since(Instant::now()).min(MAX_WAIT));
+        let due_before = held.front().map(|l| l.created + delay_now());
+        let wait = due_before.map_or(MAX_WAIT, |due| due.saturating_duration_since(Instant::now()).min(MAX_WAIT));
         let stop = match rx.recv_timeout(wait) {
             Ok(Msg::Line(line)) => {
                 held.push_back(line);
@@ -142,8 +142,11 @@ fn write_loop(rx: Receiver<Msg>, output: LogOutput, otlp: Option<&str>, service:
             Ok(Msg::Shutdown) | Err(RecvTimeoutError::Disconnected) => true,
             Err(RecvTimeoutError::Timeout) => false,
         };
+        // The delay in force now, read after the wait: a `log-delay` that arrived while the
+        // writer slept applies to the line that woke it.
+        let delay = delay_now();
         let now = Instant::now();
-        while held.front().is_some_and(|l| due(l) <= now) {
+        while held.front().is_some_and(|l| l.created + delay <= now) {
             let line = held.pop_front().expect("checked non-empty");
             emit(&output, exporter.as_ref(), &line);
         }
