@@ -4,44 +4,12 @@
 //! The service binaries must sit next to `firedrill` (`cargo test --workspace` and
 //! `make test` build them); `FIREDRILL_BIN_DIR` overrides.
 
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn firedrill() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_firedrill"))
-}
-
-fn bin_dir() -> PathBuf {
-    let dir = std::env::var_os("FIREDRILL_BIN_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| firedrill().parent().expect("bin dir").to_path_buf());
-    assert!(
-        dir.join("api").is_file() && dir.join("loadgen").is_file(),
-        "service binaries missing in {}; build them with `cargo build --workspace --bins` (make test does)",
-        dir.display()
-    );
-    dir
-}
-
-fn catalog() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("scenarios")
-}
-
-fn run(cwd: &Path, args: &[&str]) -> Output {
-    Command::new(firedrill())
-        .current_dir(cwd)
-        .env("FIREDRILL_BIN_DIR", bin_dir())
-        .env("FIREDRILL_SCENARIOS", catalog())
-        .env("NO_COLOR", "1")
-        .args(args)
-        .output()
-        .expect("running firedrill")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{bin_dir, catalog, eventually, firedrill, run, stdout};
 
 fn json(o: &Output) -> serde_json::Value {
     assert!(o.status.success(), "firedrill failed: {}", String::from_utf8_lossy(&o.stderr));
@@ -74,19 +42,6 @@ fn validate_points_at_the_broken_line() {
     assert!(err.contains("timeoutt"), "{err}");
     let ok = run(dir.path(), &["scenarios", "validate"]);
     assert!(ok.status.success(), "the shipped catalog validates: {}", String::from_utf8_lossy(&ok.stderr));
-}
-
-/// Polls `check` until it returns `Some`, for at most `within`.
-#[track_caller]
-fn eventually<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
-    let end = Instant::now() + within;
-    loop {
-        if let Some(v) = check() {
-            return v;
-        }
-        assert!(Instant::now() < end, "condition not met within {within:?}");
-        std::thread::sleep(Duration::from_millis(250));
-    }
 }
 
 #[test]

@@ -50,6 +50,7 @@ pub fn stderr(o: &Output) -> String {
 }
 
 /// Polls `check` until it returns `Some`, for at most `within`.
+#[track_caller]
 pub fn eventually<T>(within: Duration, mut check: impl FnMut() -> Option<T>) -> T {
     let end = Instant::now() + within;
     loop {

@@ -107,3 +107,20 @@ fn unknown(name: &str) -> String {
 #[cfg(test)]
 #[path = "conformance_tests.rs"]
 mod tests;
+
+/// Where an inspected router's dependencies point: it is never called (discard port).
+pub const NOWHERE: &str = "127.0.0.1:9";
+
+/// Panics with every difference between `name`'s served routes and the topology (the
+/// services' own tests call this with their real router's templates).
+pub fn assert_routes<'a>(name: &str, served: impl IntoIterator<Item = (&'a str, &'a str)>) {
+    let problems = routes(name, served);
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Panics unless `name --help` succeeded and names the topology's routes, calls and flags.
+pub fn assert_help(name: &str, output: &std::process::Output) {
+    assert!(output.status.success(), "{name} --help: {output:?}");
+    let problems = help(name, &String::from_utf8_lossy(&output.stdout));
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

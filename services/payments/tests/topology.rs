@@ -9,15 +9,11 @@ use std::time::Duration;
 fn the_router_serves_the_topologys_routes() {
     let settings = firedrill_payments::Settings { processor_latency: Duration::ZERO, scoring_rounds: 1 };
     let router = firedrill_payments::router(settings);
-    let templates = router.templates();
-    let problems = conformance::routes("payments", templates.iter().map(|(m, t)| (m.as_str(), *t)));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    conformance::assert_routes("payments", router.templates().iter().map(|(m, t)| (m.as_str(), *t)));
 }
 
 #[test]
 fn help_names_the_topologys_routes_calls_and_flags() {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_payments")).arg("--help").output().expect("payments runs");
-    assert!(out.status.success(), "payments --help: {out:?}");
-    let problems = conformance::help("payments", &String::from_utf8_lossy(&out.stdout));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_payments")).arg("--help").output();
+    conformance::assert_help("payments", &help.expect("payments runs"));
 }

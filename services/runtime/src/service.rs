@@ -34,6 +34,20 @@ pub struct ServiceConfig {
     pub grace: Duration,
 }
 
+impl ServiceConfig {
+    /// A service that is built but never started, to inspect its router (tests): no token
+    /// that matters, no telemetry export, the default client policy.
+    pub fn inspected(name: &str) -> ServiceConfig {
+        ServiceConfig {
+            name: name.into(),
+            admin_token: "inspected".into(),
+            telemetry: TelemetryConfig::default(),
+            client: ClientPolicy::default(),
+            grace: Duration::ZERO,
+        }
+    }
+}
+
 /// A service under construction: add dependencies, then start it with a router.
 pub struct Service {
     config: ServiceConfig,

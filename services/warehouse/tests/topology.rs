@@ -10,16 +10,11 @@ use std::time::Duration;
 fn the_router_serves_the_topologys_routes() {
     let settings = firedrill_warehouse::Settings { connections: 1, storage_latency: Duration::ZERO };
     let router = firedrill_warehouse::router(settings, &Metrics::new());
-    let templates = router.templates();
-    let problems = conformance::routes("warehouse", templates.iter().map(|(m, t)| (m.as_str(), *t)));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    conformance::assert_routes("warehouse", router.templates().iter().map(|(m, t)| (m.as_str(), *t)));
 }
 
 #[test]
 fn help_names_the_topologys_routes_calls_and_flags() {
-    let out =
-        std::process::Command::new(env!("CARGO_BIN_EXE_warehouse")).arg("--help").output().expect("warehouse runs");
-    assert!(out.status.success(), "warehouse --help: {out:?}");
-    let problems = conformance::help("warehouse", &String::from_utf8_lossy(&out.stdout));
-    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_warehouse")).arg("--help").output();
+    conformance::assert_help("warehouse", &help.expect("warehouse runs"));
 }
