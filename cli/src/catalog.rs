@@ -2,8 +2,10 @@
 
 use std::path::{Path, PathBuf};
 
+use std::process::ExitCode;
+
 use anyhow::{Context, bail};
-use firedrill_drill::{Catalog, Scenario};
+use firedrill_drill::{Catalog, Draw, Scenario};
 
 /// The `.yaml` files of a directory, sorted.
 pub fn files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -55,4 +57,14 @@ pub fn scenario(dir: &Path, name: &str) -> anyhow::Result<Scenario> {
             bail!("no scenario `{name}` in {}; expected one of {}", dir.display(), names.join(", "))
         }
     }
+}
+
+/// `firedrill scenarios culprits`: `<culprit> <seed>` per culprit, the seed being the
+/// smallest whose draw picks it (a Drill's seed Secret then runs that culprit).
+pub fn culprits(scenario: &Scenario) -> anyhow::Result<ExitCode> {
+    for c in &scenario.culprits {
+        let seed = Draw::seed_for(scenario, &c.id).with_context(|| format!("no seed draws culprit `{}`", c.id))?;
+        println!("{} {seed}", c.id);
+    }
+    Ok(ExitCode::SUCCESS)
 }

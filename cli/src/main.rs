@@ -3,9 +3,7 @@
 //! The local lab runs every service as a process on loopback with a real Prometheus; the
 //! drill engine (crate `firedrill-drill`) decides what breaks and judges the answers.
 
-mod backends;
 mod catalog;
-mod check;
 mod commands;
 mod control;
 mod daemon;
@@ -87,7 +85,7 @@ enum Command {
     Scenarios(ScenariosCommand),
     /// Check one phase (baseline, active, recovered) of a scenario's signals on backends running
     /// elsewhere, e.g. the kind lab's; the faults are someone else's (a Drill object).
-    Signals(check::SignalsArgs),
+    Signals(signals::command::SignalsArgs),
     /// Run scenarios headless on the local lab and check their signals on real Prometheus, Jaeger and VictoriaLogs.
     Verify {
         /// Scenario names (default: the whole catalog).
@@ -152,11 +150,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Scenarios(ScenariosCommand::Validate { files }) => validate(&cli.scenarios_dir, files),
         Command::Scenarios(ScenariosCommand::List { json }) => list(&cli.scenarios_dir, json),
         Command::Scenarios(ScenariosCommand::Culprits { scenario }) => {
-            check::culprits(&catalog::scenario(&cli.scenarios_dir, &scenario)?)
+            catalog::culprits(&catalog::scenario(&cli.scenarios_dir, &scenario)?)
         }
         Command::Signals(args) => {
             let scenario = catalog::scenario(&cli.scenarios_dir, &args.scenario)?;
-            check::signals(args, &scenario).await
+            signals::command::signals(args, &scenario).await
         }
         Command::Play { scenario, seed, player, warm_up } => {
             let scenario = catalog::scenario(&cli.scenarios_dir, &scenario)?;

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 use firedrill_drill::scenario::{Culprit, Signal};
 use firedrill_drill::{Draw, Drill, Driver, Mode, Phase, Scenario, Timestamp};
 
-use crate::backends::{Backends, NO_PROMETHEUS};
 use crate::lab::{Lab, LabOptions};
 use crate::output::Progress;
 use crate::session::now;
 use crate::signals::{self, Findings};
+use firedrill_backends::{Backends, NO_PROMETHEUS};
 
 /// How `verify` runs.
 #[derive(Debug, Clone)]

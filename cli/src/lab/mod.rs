@@ -33,8 +33,8 @@ use firedrill_fault::{Fault, FaultSet};
 use http::Method;
 use serde::Serialize;
 
-use crate::backends::Backends;
 use crate::http::Http;
+use firedrill_backends::Backends;
 
 /// What to start.
 #[derive(Debug, Clone)]

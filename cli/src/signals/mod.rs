@@ -3,15 +3,17 @@
 //! none may hold after the revert. `firedrill verify` runs them on the local lab it starts;
 //! `firedrill signals` runs one phase on backends that run elsewhere (a kind cluster's).
 
+pub mod command;
+
 use std::time::{Duration, Instant};
 
 use firedrill_drill::driver::{SIGNAL_POLL, SignalTiming, Timeliness};
 use firedrill_drill::scenario::Signal;
 use serde::Serialize;
 
-use crate::backends::Backends;
 use crate::http::HttpError;
 use crate::output::Progress;
+use firedrill_backends::Backends;
 
 /// What a check found: failures fail it; notes (values seen, timings) explain it.
 #[derive(Debug, Clone, Default, Serialize)]

@@ -1,4 +1,4 @@
-//! `firedrill signals` and `firedrill scenarios culprits`: one phase of a scenario's verification
+//! `firedrill signals`: one phase of a scenario's verification
 //! on backends that run elsewhere, for scripts that drive the faults themselves — `make
 //! verify-kind` creates the Drill with kubectl and asks this command whether the kind lab's
 //! Prometheus, Jaeger and VictoriaLogs show what the scenario promises.
@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use firedrill_drill::Scenario;
 use firedrill_drill::scenario::{Query, Signal};
-use firedrill_drill::{Draw, Scenario};
 
-use crate::backends::{Backends, parse_addr};
+use super::Findings;
 use crate::output::{Colour, Progress, paint};
-use crate::signals::{self, Findings};
+use crate::signals;
+use firedrill_backends::{Backends, parse_addr};
 
 /// Which phase of a verification to check.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,16 +88,6 @@ pub async fn signals(args: SignalsArgs, scenario: &Scenario) -> anyhow::Result<E
         println!("{}", serde_json::to_string_pretty(&found)?);
     }
     Ok(if found.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
-}
-
-/// `firedrill scenarios culprits`: `<culprit> <seed>` per culprit, the seed being the
-/// smallest whose draw picks it (a Drill's seed Secret then runs that culprit).
-pub fn culprits(scenario: &Scenario) -> anyhow::Result<ExitCode> {
-    for c in &scenario.culprits {
-        let seed = Draw::seed_for(scenario, &c.id).with_context(|| format!("no seed draws culprit `{}`", c.id))?;
-        println!("{} {seed}", c.id);
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn unknown_culprit(scenario: &Scenario, id: &str) -> String {
