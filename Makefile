@@ -25,16 +25,21 @@ unit: kube-tools helm-tool backends ## Unit and integration tests (real sockets,
 verify: release backends ## Every shipped scenario run on the local lab and checked on real Prometheus, Jaeger and VictoriaLogs
 	$(FIREDRILL) verify --junit target/verify.junit.xml
 
-play: release ## Play a drill in this terminal: make play SCENARIO=retry-storm
+play: release backends ## Play a drill in this terminal with all three signals: make play SCENARIO=retry-storm
 	$(FIREDRILL) play $(SCENARIO)
 
-lab-up: release ## Start the local lab in the background (then: firedrill drill start ...)
+lab-up: release backends ## Start the local lab in the background (then: firedrill drill start ...)
 	$(FIREDRILL) lab up
 
 lab-down: ## Stop the local lab
 	$(FIREDRILL) lab down
 
-backends: jaeger victorialogs ## Build the lab's trace and log backends once (cached by version)
+backends: ## Build the lab's trace and log backends once (cached by version; minutes the first time)
+	@. tools/jaeger/versions.env; . tools/victorialogs/versions.env; c="$${FIREDRILL_TOOLS_CACHE:-$$HOME/.cache/firedrill/tools}"; \
+	[ -x "$$c/jaeger-$$JAEGER_VERSION/jaeger" ] && [ -x "$$c/victoria-logs-$$VICTORIALOGS_VERSION/victoria-logs" ] || \
+	echo "make: building Jaeger and VictoriaLogs from their Go modules for traces and logs (first run only: about 6 minutes on 2 free cores, then cached)" >&2
+	tools/jaeger/ensure.sh >/dev/null
+	tools/victorialogs/ensure.sh >/dev/null
 
 jaeger: ## Build Jaeger from its Go module once (cached by version); the lab starts it when present
 	tools/jaeger/ensure.sh >/dev/null
