@@ -2,7 +2,9 @@
 //! dependency, telemetry knobs as plain numbers.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use firedrill_fault::{Fault, FaultKind, FaultSet, RouteMatch};
 

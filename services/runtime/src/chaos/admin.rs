@@ -4,7 +4,7 @@
 //! document is answered 400 with the field path and reason, and the active set is untouched.
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use tokio::time::Instant;
 
 use bytes::Bytes;
 use http::{Method, StatusCode};

@@ -3,7 +3,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use arc_swap::ArcSwap;
 use firedrill_fault::{FaultKind, FaultSet};
@@ -181,6 +183,22 @@ mod tests {
         agent.put(set(5, 60)).expect("same generation renews");
         agent.clear();
         assert!(agent.put(set(4, 60)).is_err(), "a delayed PUT stays stale after a DELETE");
+    }
+
+    /// The lease on tokio's clock, paused: no real waiting, exact edges.
+    #[tokio::test(start_paused = true)]
+    async fn a_lease_ends_on_time_unless_renewed_and_a_renewal_counts_from_itself() {
+        let agent = ChaosAgent::new();
+        agent.put(set(1, 30)).unwrap();
+        tokio::time::advance(Duration::from_secs(20)).await;
+        agent.put(set(1, 30)).expect("same generation renews");
+        tokio::time::advance(Duration::from_secs(29)).await;
+        agent.sweep();
+        assert!(agent.snapshot().set.is_some(), "49 s after the first PUT, 29 s after the renewal: still leased");
+        tokio::time::advance(Duration::from_millis(1001)).await;
+        agent.sweep();
+        assert!(agent.snapshot().set.is_none(), "30 s after the renewal the set is gone");
+        assert!(agent.put(set(0, 30)).is_err(), "an older generation stays stale after expiry");
     }
 
     #[test]
