@@ -87,7 +87,7 @@ async fn apply(agent: &ChaosAgent, action: ServerAction) -> Option<Response> {
         ServerAction::Fail(status) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let reason = status.canonical_reason().unwrap_or("error");
-            return Some(json(status, &serde_json::json!({ "error": reason })));
+            return Some(json(status, &firedrill_control::ErrorReply::new(reason)));
         }
         ServerAction::BurnCpu(d) => burn_cpu(d),
         ServerAction::Retain { kib, cap_mib } => agent.retain_memory(kib, cap_mib),
