@@ -24,8 +24,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use firedrill_control::{AdminClient, ClientError, LoadRequest, LoadgenClient};
 use firedrill_fault::{Fault, FaultSet};
-use http::Method;
 use serde::Serialize;
 
 use crate::backends::Backends;
@@ -76,6 +76,8 @@ pub struct Lab {
     token: String,
     processes: Vec<Process>,
     http: Http,
+    admin: AdminClient,
+    load: LoadgenClient,
     generation: u64,
 }
 
@@ -91,12 +93,17 @@ pub enum LabError {
     )]
     MissingBinary(String),
     #[error("delivering faults to {service}[{replica}]: {source}")]
-    Deliver { service: String, replica: u32, source: crate::http::HttpError },
+    Deliver { service: String, replica: u32, source: ClientError },
+    #[error("steering loadgen: {0}")]
+    Load(#[source] ClientError),
     #[error(transparent)]
     Http(#[from] crate::http::HttpError),
 }
 
 const READY_WITHIN: Duration = Duration::from_secs(20);
+
+/// Upper bound for one call to an admin API or to loadgen.
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Each service gets one worker thread, as a pod with a one-CPU limit would: CPU faults then
 /// queue requests instead of borrowing the machine's other core.
@@ -118,6 +125,8 @@ impl Lab {
             token: new_token()?,
             processes: Vec::new(),
             http: Http::default(),
+            admin: AdminClient::new(CONTROL_TIMEOUT),
+            load: LoadgenClient::new(CONTROL_TIMEOUT),
             generation: 0,
         };
         // The backends start first, so they stop last, after every span and line is flushed.
@@ -261,12 +270,11 @@ impl Lab {
         for i in &self.instances {
             let faults = sets.get(&(i.service.clone(), i.replica)).cloned().unwrap_or_default();
             let set = FaultSet { generation: self.generation, lease_seconds, faults };
-            let body = serde_json::to_string(&set).expect("a fault set is plain JSON");
-            let url = format!("http://{}/chaos/faults", i.admin);
-            self.http
-                .send(Method::PUT, &url, Some(&self.token), Some(body))
-                .await
-                .map_err(|source| LabError::Deliver { service: i.service.clone(), replica: i.replica, source })?;
+            self.admin.put(&i.admin.to_string(), &self.token, &set).await.map_err(|source| LabError::Deliver {
+                service: i.service.clone(),
+                replica: i.replica,
+                source,
+            })?;
         }
         Ok(())
     }
@@ -274,19 +282,19 @@ impl Lab {
     /// Removes every fault from every instance.
     pub async fn clear(&self) -> Result<(), LabError> {
         for i in &self.instances {
-            let url = format!("http://{}/chaos/faults", i.admin);
-            self.http
-                .send(Method::DELETE, &url, Some(&self.token), None)
-                .await
-                .map_err(|source| LabError::Deliver { service: i.service.clone(), replica: i.replica, source })?;
+            self.admin.clear(&i.admin.to_string(), &self.token).await.map_err(|source| LabError::Deliver {
+                service: i.service.clone(),
+                replica: i.replica,
+                source,
+            })?;
         }
         Ok(())
     }
 
     /// Sets loadgen's arrival rate.
     pub async fn set_rate(&self, rps: f64) -> Result<(), LabError> {
-        let url = format!("http://{}/rate", self.loadgen);
-        self.http.send(Method::PUT, &url, None, Some(serde_json::json!({ "rps": rps }).to_string())).await?;
+        let load = LoadRequest { rps, mix: None };
+        self.load.set(&format!("http://{}", self.loadgen), &load).await.map_err(LabError::Load)?;
         Ok(())
     }
 

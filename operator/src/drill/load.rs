@@ -9,6 +9,7 @@ use std::time::Duration;
 use firedrill_drill::{Drill, Phase, Timestamp};
 
 use crate::context::Context;
+use crate::injection::agent::LoadRequest;
 
 /// What loadgen should send: requests per second and endpoint weights in its format.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,11 +49,11 @@ pub fn next_step(drill: &Drill, now: Timestamp) -> Option<Duration> {
 pub async fn steer(ctx: &Context, load: Option<Load>) {
     let Some(url) = &ctx.config.loadgen_url else { return };
     let result = match &load {
-        Some(Load { rps, mix }) => ctx.agents.set_load(url, *rps, mix).await,
-        None => ctx.agents.reset_load(url).await,
+        Some(Load { rps, mix }) => ctx.loadgen.set(url, &LoadRequest { rps: *rps, mix: Some(mix.clone()) }).await,
+        None => ctx.loadgen.reset(url).await,
     };
     match result {
-        Ok(()) => ctx.metrics.delivery("set-load", "ok"),
+        Ok(_) => ctx.metrics.delivery("set-load", "ok"),
         Err(e) => {
             ctx.metrics.delivery("set-load", e.label());
             tracing::warn!(%url, ?load, error = %e, "setting the drill's load failed");
