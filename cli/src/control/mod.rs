@@ -16,8 +16,17 @@ use tokio::net::TcpListener;
 
 use crate::supervisor::Supervisor;
 
-/// A control API answer.
+mod wire;
+
+pub use wire::*;
+
+/// A control API answer: a status and one of the [`wire`] replies (or an [`ErrorReply`]).
 pub type Reply = (StatusCode, serde_json::Value);
+
+/// A typed answer, for the supervisor's handlers.
+pub fn reply<T: serde::Serialize>(status: StatusCode, body: &T) -> Reply {
+    (status, serde_json::to_value(body).unwrap_or_default())
+}
 
 /// How long control calls in flight at shutdown may take to finish.
 const GRACE: Duration = Duration::from_secs(2);
@@ -71,7 +80,7 @@ pub fn bad(reason: &str) -> Reply {
 
 /// A refusal, as the lab's other APIs send it: an [`ErrorReply`].
 pub fn error(status: StatusCode, reason: &str) -> Reply {
-    (status, serde_json::to_value(ErrorReply::new(reason)).unwrap_or_default())
+    reply(status, &ErrorReply::new(reason))
 }
 
 fn respond((status, body): Reply) -> http::Response<Full<Bytes>> {
