@@ -80,7 +80,8 @@ async fn apply(agent: &ChaosAgent, action: ServerAction) -> Option<Response> {
         ServerAction::Delay(d) => tokio::time::sleep(d).await,
         ServerAction::Hang(cap) => {
             tokio::time::sleep(cap).await;
-            let mut resp = json(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({}));
+            let never_sent = firedrill_control::ErrorReply::new("hang: the connection is closed without an answer");
+            let mut resp = json(StatusCode::SERVICE_UNAVAILABLE, &never_sent);
             resp.extensions_mut().insert(CloseConnection);
             return Some(resp);
         }
