@@ -5,9 +5,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
+use firedrill_drill::{Submission, Verdict};
 use http::Method;
-use serde_json::{Value, json};
+use serde_json::Value;
 
+use crate::control::{DebriefReply, HintReply, HintRequest, LabStatus, LeaderboardReply, StartRequest};
 use crate::daemon;
 use crate::output::{Colour, paint};
 
@@ -85,12 +87,12 @@ pub async fn lab(cmd: LabCommand, catalog: &Path, bin_dir: &Path) -> anyhow::Res
         LabCommand::Up { rate } => {
             eprintln!("starting the lab (services, loadgen, Prometheus) ...");
             daemon::up(catalog, bin_dir, rate).await?;
-            print_lab(&daemon::call(Method::GET, "/lab", None).await?);
+            print_lab(&call(Method::GET, "/lab", None).await?);
         }
         LabCommand::Supervise { rate } => daemon::supervise(catalog.to_path_buf(), bin_dir.to_path_buf(), rate).await?,
         LabCommand::Status { json } => {
-            let status = daemon::call(Method::GET, "/lab", None).await?;
-            if json { println!("{status:#}") } else { print_lab(&status) }
+            let status: LabStatus = call(Method::GET, "/lab", None).await?;
+            if json { println!("{}", serde_json::to_string_pretty(&status)?) } else { print_lab(&status) }
         }
         LabCommand::Down => {
             println!("{}", crate::teardown::down().await?);
@@ -99,30 +101,33 @@ pub async fn lab(cmd: LabCommand, catalog: &Path, bin_dir: &Path) -> anyhow::Res
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_lab(status: &Value) {
-    let addr = |key: &str| status[key].as_str().map(str::to_string);
-    for line in crate::output::backend_lines(addr("prometheus"), addr("jaeger"), addr("victorialogs")) {
+/// Calls the supervisor and decodes its reply as `T`, one of the control API's wire types.
+async fn call<T: serde::de::DeserializeOwned>(method: Method, path: &str, body: Option<Value>) -> anyhow::Result<T> {
+    let reply = daemon::call(method, path, body).await?;
+    serde_json::from_value(reply)
+        .map_err(|e| anyhow::anyhow!("the supervisor's answer to {path} is not understood: {e}"))
+}
+
+fn print_lab(status: &LabStatus) {
+    let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string());
+    for line in crate::output::backend_lines(addr(status.prometheus), addr(status.jaeger), addr(status.victorialogs)) {
         println!("{}", line.trim_start());
     }
-    for i in status["instances"].as_array().into_iter().flatten() {
-        let name = format!("{}[{}]", i["service"].as_str().unwrap_or("?"), i["replica"]);
-        println!(
-            "{name:<13} http://{}/metrics   logs: {}",
-            i["addr"].as_str().unwrap_or("?"),
-            i["log"].as_str().unwrap_or("?")
-        );
+    for i in &status.instances {
+        let name = format!("{}[{}]", i.service, i.replica);
+        println!("{name:<13} http://{}/metrics   logs: {}", i.addr, i.log.display());
     }
-    println!("loadgen      http://{}/metrics", status["loadgen"].as_str().unwrap_or("?"));
-    if let Some(phase) = status["drillPhase"].as_str() {
-        println!("drill        {phase}");
+    println!("loadgen      http://{}/metrics", status.loadgen);
+    if let Some(phase) = status.drill_phase.and_then(|p| serde_json::to_value(p).ok()) {
+        println!("drill        {}", phase.as_str().unwrap_or("?"));
     }
 }
 
 pub async fn drill(cmd: DrillCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DrillCommand::Start { scenario, seed, warm_up, teams } => {
-            let body = json!({ "scenario": scenario, "seed": seed, "warmUpSeconds": warm_up, "teams": teams });
-            let status = daemon::call(Method::POST, "/drill", Some(body)).await?;
+            let request = StartRequest { scenario, seed, warm_up_seconds: warm_up, teams };
+            let status = daemon::call(Method::POST, "/drill", Some(serde_json::to_value(&request)?)).await?;
             println!(
                 "{}\n{}",
                 paint(&format!("=== {} ===", status["title"].as_str().unwrap_or("")), Colour::Red),
@@ -137,8 +142,8 @@ pub async fn drill(cmd: DrillCommand) -> anyhow::Result<ExitCode> {
             if json { println!("{s:#}") } else { print_status(&s) }
         }
         DrillCommand::Stop => {
-            let d = daemon::call(Method::POST, "/drill/stop", None).await?;
-            println!("{}", d["markdown"].as_str().unwrap_or(""));
+            let d: DebriefReply = call(Method::POST, "/drill/stop", None).await?;
+            println!("{}", d.markdown);
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -168,45 +173,45 @@ fn print_status(s: &Value) {
 }
 
 pub async fn diagnose(a: DiagnoseArgs) -> anyhow::Result<ExitCode> {
-    let body =
-        json!({ "player": a.player, "team": a.team, "service": a.service, "faultClass": a.fault, "note": a.note });
-    let reply = daemon::call(Method::POST, "/drill/diagnoses", Some(body)).await?;
+    let submission =
+        Submission { player: a.player, team: a.team, service: a.service, fault_class: a.fault, note: a.note };
+    let reply = daemon::call(Method::POST, "/drill/diagnoses", Some(serde_json::to_value(&submission)?)).await?;
     if a.json {
         println!("{reply:#}");
         return Ok(ExitCode::SUCCESS);
     }
-    match reply["verdict"].as_str() {
-        Some("correct") => {
+    match serde_json::from_value::<Verdict>(reply["verdict"].clone()) {
+        Ok(Verdict::Correct) => {
             println!("{}", paint("CORRECT — incident solved. `firedrill debrief` once the drill ends.", Colour::Green))
         }
-        Some("partial") => println!("{}", paint("PARTIAL — right service, wrong mechanism.", Colour::Yellow)),
+        Ok(Verdict::Partial) => println!("{}", paint("PARTIAL — right service, wrong mechanism.", Colour::Yellow)),
         _ => println!("{}", paint("WRONG — keep investigating.", Colour::Red)),
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn hint(player: String) -> anyhow::Result<ExitCode> {
-    let h = daemon::call(Method::POST, "/drill/hints", Some(json!({ "player": player }))).await?;
-    println!("HINT (-{} points): {}", h["cost"], h["text"].as_str().unwrap_or(""));
+    let h: HintReply = call(Method::POST, "/drill/hints", Some(serde_json::to_value(HintRequest { player })?)).await?;
+    println!("HINT (-{} points): {}", h.cost, h.text);
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn debrief(json: bool) -> anyhow::Result<ExitCode> {
-    let d = daemon::call(Method::GET, "/debrief", None).await?;
+    let d: DebriefReply = call(Method::GET, "/debrief", None).await?;
     if json {
-        println!("{:#}", d["debrief"])
+        println!("{}", serde_json::to_string_pretty(&d.debrief)?)
     } else {
-        println!("{}", d["markdown"].as_str().unwrap_or(""))
+        println!("{}", d.markdown)
     }
     Ok(ExitCode::SUCCESS)
 }
 
 pub async fn leaderboard(json: bool) -> anyhow::Result<ExitCode> {
-    let l = daemon::call(Method::GET, "/leaderboard", None).await?;
+    let l: LeaderboardReply = call(Method::GET, "/leaderboard", None).await?;
     if json {
-        println!("{:#}", l["leaderboard"])
+        println!("{}", serde_json::to_string_pretty(&l.leaderboard)?)
     } else {
-        println!("{}", l["markdown"].as_str().unwrap_or(""))
+        println!("{}", l.markdown)
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,13 +9,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use http::StatusCode;
-use serde::Deserialize;
-use serde_json::json;
 use tokio::sync::{Mutex, Notify};
 
 use firedrill_drill::{Debrief, Leaderboard, Mode, Phase, Submission};
 
-use crate::control::{Reply, bad};
+use crate::control::{
+    DebriefReply, DiagnoseReply, HintReply, HintRequest, InstanceView, LabStatus, LeaderboardReply, Reply,
+    ShutdownReply, StartRequest, bad, error, reply,
+};
 use crate::lab::Lab;
 use crate::session::{Session, fresh_seed};
 
@@ -39,27 +40,6 @@ pub struct Supervisor {
     leaderboard_file: PathBuf,
     stopping: AtomicBool,
     stop: Notify,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct StartRequest {
-    scenario: String,
-    seed: Option<u64>,
-    #[serde(default = "default_warm_up")]
-    warm_up_seconds: u64,
-    #[serde(default)]
-    teams: Vec<String>,
-}
-
-fn default_warm_up() -> u64 {
-    30
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct HintRequest {
-    player: String,
 }
 
 impl Supervisor {
@@ -88,7 +68,7 @@ impl Supervisor {
     pub fn shutdown(&self) -> Reply {
         self.stopping.store(true, Ordering::SeqCst);
         self.stop.notify_waiters();
-        (StatusCode::ACCEPTED, json!({ "status": "stopping" }))
+        reply(StatusCode::ACCEPTED, &ShutdownReply { status: "stopping".into() })
     }
 
     /// Drives the drill once a second until shutdown.
@@ -148,22 +128,8 @@ impl Supervisor {
             Slot::Empty => (None, None),
         };
         match lab {
-            Some(lab) => (
-                StatusCode::OK,
-                json!({
-                    "instances": lab.instances,
-                    "loadgen": lab.loadgen,
-                    "prometheus": lab.backends.prometheus,
-                    "jaeger": lab.backends.jaeger,
-                    "victorialogs": lab.backends.victorialogs,
-                    "logs": lab.logs(),
-                    "drillPhase": phase,
-                }),
-            ),
-            None => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                json!({ "error": "the lab was lost; run `firedrill lab down` then `lab up`" }),
-            ),
+            Some(lab) => reply(StatusCode::OK, &lab_view(lab, phase)),
+            None => error(StatusCode::SERVICE_UNAVAILABLE, "the lab was lost; run `firedrill lab down` then `lab up`"),
         }
     }
 
@@ -195,26 +161,20 @@ impl Supervisor {
             Slot::Idle(lab) => *lab,
             other => {
                 state.slot = other;
-                return (
-                    StatusCode::CONFLICT,
-                    json!({ "error": "a drill is already running; `firedrill drill stop` first" }),
-                );
+                return error(StatusCode::CONFLICT, "a drill is already running; `firedrill drill stop` first");
             }
         };
         let session = Session::begin(lab, drill);
         let status = session.status();
         state.slot = Slot::Drill(Box::new(session));
-        (StatusCode::CREATED, json!(status))
+        reply(StatusCode::CREATED, &status)
     }
 
     pub async fn drill_status(&self) -> Reply {
         let state = self.state.lock().await;
         match &state.slot {
-            Slot::Drill(s) => (StatusCode::OK, json!(s.status())),
-            _ => (
-                StatusCode::NOT_FOUND,
-                json!({ "error": "no drill is running; start one with `firedrill drill start SCENARIO`" }),
-            ),
+            Slot::Drill(s) => reply(StatusCode::OK, &s.status()),
+            _ => error(StatusCode::NOT_FOUND, "no drill is running; start one with `firedrill drill start SCENARIO`"),
         }
     }
 
@@ -225,11 +185,11 @@ impl Supervisor {
         };
         let mut state = self.state.lock().await;
         let Slot::Drill(session) = &mut state.slot else {
-            return (StatusCode::CONFLICT, json!({ "error": "no drill is running" }));
+            return error(StatusCode::CONFLICT, "no drill is running");
         };
         match session.diagnose(submission) {
-            Ok(verdict) => (StatusCode::OK, json!({ "verdict": verdict.as_str(), "status": session.status() })),
-            Err(e) => (StatusCode::CONFLICT, json!({ "error": e.to_string() })),
+            Ok(verdict) => reply(StatusCode::OK, &DiagnoseReply { verdict, status: session.status() }),
+            Err(e) => error(StatusCode::CONFLICT, &e.to_string()),
         }
     }
 
@@ -240,36 +200,58 @@ impl Supervisor {
         };
         let mut state = self.state.lock().await;
         let Slot::Drill(session) = &mut state.slot else {
-            return (StatusCode::CONFLICT, json!({ "error": "no drill is running" }));
+            return error(StatusCode::CONFLICT, "no drill is running");
         };
         match session.hint(&req.player) {
-            Ok(h) => (StatusCode::OK, json!({ "text": h.text, "cost": h.cost })),
-            Err(e) => (StatusCode::CONFLICT, json!({ "error": e.to_string() })),
+            Ok(h) => reply(StatusCode::OK, &HintReply { text: h.text, cost: h.cost }),
+            Err(e) => error(StatusCode::CONFLICT, &e.to_string()),
         }
     }
 
     pub async fn stop_drill(&self) -> Reply {
         let mut state = self.state.lock().await;
         if !matches!(state.slot, Slot::Drill(_)) {
-            return (StatusCode::CONFLICT, json!({ "error": "no drill is running" }));
+            return error(StatusCode::CONFLICT, "no drill is running");
         }
         self.finish(&mut state).await;
         match &state.last_debrief {
-            Some(d) => (StatusCode::OK, json!({ "debrief": d, "markdown": d.to_markdown() })),
-            None => (StatusCode::INTERNAL_SERVER_ERROR, json!({ "error": "the drill ended without a debrief" })),
+            Some(d) => reply(StatusCode::OK, &debrief_reply(d)),
+            None => error(StatusCode::INTERNAL_SERVER_ERROR, "the drill ended without a debrief"),
         }
     }
 
     pub async fn debrief(&self) -> Reply {
         let state = self.state.lock().await;
         match &state.last_debrief {
-            Some(d) => (StatusCode::OK, json!({ "debrief": d, "markdown": d.to_markdown() })),
-            None => (StatusCode::NOT_FOUND, json!({ "error": "no finished drill yet" })),
+            Some(d) => reply(StatusCode::OK, &debrief_reply(d)),
+            None => error(StatusCode::NOT_FOUND, "no finished drill yet"),
         }
     }
 
     pub async fn leaderboard(&self) -> Reply {
         let state = self.state.lock().await;
-        (StatusCode::OK, json!({ "leaderboard": state.leaderboard, "markdown": state.leaderboard.to_markdown() }))
+        let board = &state.leaderboard;
+        reply(StatusCode::OK, &LeaderboardReply { leaderboard: board.clone(), markdown: board.to_markdown() })
     }
+}
+
+fn lab_view(lab: &Lab, drill_phase: Option<Phase>) -> LabStatus {
+    let instances = lab
+        .instances
+        .iter()
+        .map(|i| InstanceView { service: i.service.clone(), replica: i.replica, addr: i.addr, log: i.log.clone() })
+        .collect();
+    LabStatus {
+        instances,
+        loadgen: lab.loadgen,
+        prometheus: lab.backends.prometheus,
+        jaeger: lab.backends.jaeger,
+        victorialogs: lab.backends.victorialogs,
+        logs: lab.logs(),
+        drill_phase,
+    }
+}
+
+fn debrief_reply(d: &Debrief) -> DebriefReply {
+    DebriefReply { debrief: d.clone(), markdown: d.to_markdown() }
 }

@@ -1,5 +1,5 @@
 //! What every reconcile shares: the API client, the operator's configuration, metrics, the
-//! event recorder and the agents' HTTP client.
+//! event recorder, and the clients for the agents' admin API and loadgen's control API.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,7 +9,7 @@ use kube::runtime::events::{Recorder, Reporter};
 use kube::{Api, Client};
 
 use crate::error::{Error, Result};
-use crate::injection::agent::AgentClient;
+use crate::injection::agent::{AdminClient, LoadgenClient};
 use crate::metrics::Metrics;
 
 /// The operator's settings (flags of the `firedrill-operator` binary).
@@ -19,7 +19,7 @@ pub struct Config {
     pub control_namespace: String,
     /// Secret (in the control namespace) whose `token` key is the agents' bearer token.
     pub token_secret: String,
-    /// Upper bound for one call to an agent.
+    /// Upper bound for one call to an agent or to loadgen.
     pub delivery_timeout: Duration,
     /// Play Drills in this namespace only (`None`: every namespace). Set it when several
     /// firedrill installations share a cluster, so each plays only its own lab's drills.
@@ -51,7 +51,10 @@ pub struct Context {
     pub config: Config,
     pub metrics: Arc<Metrics>,
     pub recorder: Recorder,
-    pub agents: AgentClient,
+    /// The chaos agents' admin API.
+    pub agents: AdminClient,
+    /// loadgen's `/rate`, at [`Config::loadgen_url`].
+    pub loadgen: LoadgenClient,
     /// When this process first saw each FaultInjection (by UID), for injection latency:
     /// `creationTimestamp` has one-second resolution, too coarse for sub-second figures.
     pub first_seen: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
@@ -63,13 +66,15 @@ impl Context {
     pub fn new(client: Client, config: Config, metrics: Arc<Metrics>) -> Arc<Context> {
         let reporter = Reporter { controller: crate::FIELD_MANAGER.into(), instance: std::env::var("POD_NAME").ok() };
         let recorder = Recorder::new(client.clone(), reporter);
-        let agents = AgentClient::new(config.delivery_timeout);
+        let agents = AdminClient::new(config.delivery_timeout);
+        let loadgen = LoadgenClient::new(config.delivery_timeout);
         Arc::new(Context {
             client,
             config,
             metrics,
             recorder,
             agents,
+            loadgen,
             first_seen: Default::default(),
             drivers: Default::default(),
         })

@@ -29,8 +29,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use firedrill_control::{AdminClient, ClientError, LoadRequest, LoadgenClient};
 use firedrill_fault::{Fault, FaultSet};
-use http::Method;
 use serde::Serialize;
 
 use crate::http::Http;
@@ -83,6 +83,8 @@ pub struct Lab {
     /// `processes.json`: what runs, for `lab down` should this process die first.
     ledger: ledger::Ledger,
     http: Http,
+    admin: AdminClient,
+    load: LoadgenClient,
     generation: u64,
 }
 
@@ -98,12 +100,17 @@ pub enum LabError {
     )]
     MissingBinary(String),
     #[error("delivering faults to {service}[{replica}]: {source}")]
-    Deliver { service: String, replica: u32, source: crate::http::HttpError },
+    Deliver { service: String, replica: u32, source: ClientError },
+    #[error("steering loadgen: {0}")]
+    Load(#[source] ClientError),
     #[error(transparent)]
     Http(#[from] crate::http::HttpError),
 }
 
 const READY_WITHIN: Duration = Duration::from_secs(20);
+
+/// Upper bound for one call to an admin API or to loadgen.
+const CONTROL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Each service gets one worker thread, as a pod with a one-CPU limit would: CPU faults then
 /// queue requests instead of borrowing the machine's other core.
@@ -131,6 +138,8 @@ impl Lab {
             processes: Vec::new(),
             ledger,
             http: Http::default(),
+            admin: AdminClient::new(CONTROL_TIMEOUT),
+            load: LoadgenClient::new(CONTROL_TIMEOUT),
             generation: 0,
         };
         // The backends start first, so they stop last, after every span and line is flushed.
@@ -284,12 +293,11 @@ impl Lab {
         for i in &self.instances {
             let faults = firedrill_drill::driver::faults_of(sets, &i.service, i.replica);
             let set = FaultSet { generation: self.generation, lease_seconds, faults };
-            let body = serde_json::to_string(&set).expect("a fault set is plain JSON");
-            let url = format!("http://{}/chaos/faults", i.admin);
-            self.http
-                .send(Method::PUT, &url, Some(&self.token), Some(body))
-                .await
-                .map_err(|source| LabError::Deliver { service: i.service.clone(), replica: i.replica, source })?;
+            self.admin.put(&i.admin.to_string(), &self.token, &set).await.map_err(|source| LabError::Deliver {
+                service: i.service.clone(),
+                replica: i.replica,
+                source,
+            })?;
         }
         Ok(())
     }
@@ -297,11 +305,11 @@ impl Lab {
     /// Removes every fault from every instance.
     pub async fn clear(&self) -> Result<(), LabError> {
         for i in &self.instances {
-            let url = format!("http://{}/chaos/faults", i.admin);
-            self.http
-                .send(Method::DELETE, &url, Some(&self.token), None)
-                .await
-                .map_err(|source| LabError::Deliver { service: i.service.clone(), replica: i.replica, source })?;
+            self.admin.clear(&i.admin.to_string(), &self.token).await.map_err(|source| LabError::Deliver {
+                service: i.service.clone(),
+                replica: i.replica,
+                source,
+            })?;
         }
         Ok(())
     }
@@ -309,14 +317,12 @@ impl Lab {
     /// Sets loadgen's traffic (rate and mix); `None` sends it back to the rate and mix it was
     /// started with.
     pub async fn set_traffic(&self, traffic: Option<&firedrill_drill::Traffic>) -> Result<(), LabError> {
-        let url = format!("http://{}/rate", self.loadgen);
+        let base = format!("http://{}", self.loadgen);
         match traffic {
-            Some(t) => {
-                let body = serde_json::json!({ "rps": t.rps, "mix": t.mix }).to_string();
-                self.http.send(Method::PUT, &url, None, Some(body)).await?
-            }
-            None => self.http.send(Method::DELETE, &url, None, None).await?,
-        };
+            Some(t) => self.load.set(&base, &LoadRequest { rps: t.rps, mix: Some(t.mix.clone()) }).await,
+            None => self.load.reset(&base).await,
+        }
+        .map_err(LabError::Load)?;
         Ok(())
     }
 

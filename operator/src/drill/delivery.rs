@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use firedrill_control::LoadRequest;
 use firedrill_drill::draw::FaultSets;
 use firedrill_drill::driver::{Host, Lease, Traffic};
 use firedrill_drill::scenario::Signal;
@@ -46,12 +47,12 @@ impl Host for Delivery<'_> {
     async fn set_traffic(&mut self, traffic: Option<&Traffic>) -> Result<()> {
         let Some(url) = &self.ctx.config.loadgen_url else { return Ok(()) };
         let result = match traffic {
-            Some(t) => self.ctx.agents.set_load(url, t.rps, &t.mix).await,
-            None => self.ctx.agents.reset_load(url).await,
+            Some(t) => self.ctx.loadgen.set(url, &LoadRequest { rps: t.rps, mix: Some(t.mix.clone()) }).await,
+            None => self.ctx.loadgen.reset(url).await,
         };
-        let label = result.as_ref().map_or_else(|e| e.label(), |()| "ok");
+        let label = result.as_ref().map_or_else(|e| e.label(), |_| "ok");
         self.ctx.metrics.delivery("set-load", label);
-        result.map_err(|e| Error::Delivery { endpoint: url.clone(), reason: e.to_string() })
+        result.map(drop).map_err(|e| Error::Delivery { endpoint: url.clone(), reason: e.to_string() })
     }
 
     /// Without any backend configured every signal reads as "no data".

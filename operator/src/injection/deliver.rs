@@ -41,7 +41,7 @@ async fn inject_one(ctx: &Context, token: &str, set: &FaultSet, c: &Candidate, p
         return record;
     };
     match ctx.agents.put(endpoint, token, set).await {
-        Ok(()) => {
+        Ok(_) => {
             ctx.metrics.delivery("put", "ok");
             let same = prev.filter(|p| p.state == PodState::Injected && p.endpoint == c.endpoint);
             record.state = PodState::Injected;
@@ -98,8 +98,8 @@ async fn release_one(ctx: &Context, token: &str, r: &PodRecord, pods: &[Pod]) ->
 
 /// DELETEs the faults at one endpoint; the error is a message for the pod's record.
 pub async fn revert(ctx: &Context, token: &str, endpoint: &str) -> Result<(), String> {
-    match ctx.agents.delete(endpoint, token).await {
-        Ok(()) => {
+    match ctx.agents.clear(endpoint, token).await {
+        Ok(_) => {
             ctx.metrics.delivery("delete", "ok");
             Ok(())
         }

@@ -6,9 +6,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use firedrill_backends::http::Http;
 use firedrill_operator::crd::Drill;
-use firedrill_operator::injection::agent::AgentClient;
+use firedrill_operator::injection::agent::{LoadRequest, LoadgenClient};
 use kube::Api;
 use kube::api::DeleteParams;
 
@@ -55,8 +54,8 @@ impl Loadgen {
 
     /// What loadgen sends now: (rps, mix).
     async fn load(&self) -> Option<(f64, String)> {
-        let state = Http::default().get_json(&format!("{}/rate", self.url)).await.ok()?;
-        Some((state["rps"].as_f64()?, state["mix"].as_str()?.to_string()))
+        let state = LoadgenClient::new(Duration::from_secs(2)).get(&self.url).await.ok()?;
+        Some((state.rps, state.mix))
     }
 
     async fn until(&self, what: &str, (rps, mix): (f64, &str)) {
@@ -97,8 +96,8 @@ async fn a_drill_sets_the_scenarios_load_and_its_steps_then_hands_the_traffic_ba
 
     // An ended drill no longer owns the traffic: deleting it leaves the rate alone.
     let manual = (33.0, "checkout=1");
-    let agents = AgentClient::new(Duration::from_secs(2));
-    agents.set_load(&loadgen.url, manual.0, manual.1).await.expect("loadgen takes a load");
+    let load = LoadRequest { rps: manual.0, mix: Some(manual.1.into()) };
+    LoadgenClient::new(Duration::from_secs(2)).set(&loadgen.url, &load).await.expect("loadgen takes a load");
     drills.delete("game-day", &DeleteParams::default()).await.unwrap();
     eventually("the ended drill is gone", WAIT, || async {
         drills.get_opt("game-day").await.ok()?.is_none().then_some(())

@@ -5,35 +5,28 @@
 //! - `PUT /rate {"rps": N}` or `{"rps": N, "mix": "..."}`: from the next arrival on (a mix
 //!   left out stays as it is); bad input is refused whole, with a 400 that says why;
 //! - `DELETE /rate`: back to the rate and mix loadgen was started with (`--rate`, `--mix`).
+//!
+//! The request and reply are [`LoadRequest`] and [`LoadReply`] from `firedrill-control`, the
+//! types the CLI's and the operator's [`firedrill_control::LoadgenClient`] send and decode.
 
 use std::sync::Arc;
 
+use firedrill_control::load::{MAX_RPS, RATE_PATH};
+use firedrill_control::{LoadReply, LoadRequest};
 use firedrill_runtime::http::{AppError, Request, Response, Router, json, parse_json};
 use http::{Method, StatusCode};
-use serde::Deserialize;
 
 use crate::{Generator, Mix};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Load {
-    rps: f64,
-    #[serde(default)]
-    mix: Option<String>,
-}
-
-/// Largest rate accepted, so a typo cannot flood the machine.
-pub const MAX_RPS: f64 = 20_000.0;
 
 pub fn router(generator: Arc<Generator>) -> Router {
     let (for_put, for_delete) = (generator.clone(), generator.clone());
     Router::new()
-        .route(Method::GET, "/rate", move |_req| {
+        .route(Method::GET, RATE_PATH, move |_req| {
             let g = generator.clone();
             async move { Ok(state(&g)) }
         })
-        .route(Method::PUT, "/rate", move |req| set_load(for_put.clone(), req))
-        .route(Method::DELETE, "/rate", move |_req| {
+        .route(Method::PUT, RATE_PATH, move |req| set_load(for_put.clone(), req))
+        .route(Method::DELETE, RATE_PATH, move |_req| {
             let g = for_delete.clone();
             async move {
                 g.reset();
@@ -43,7 +36,7 @@ pub fn router(generator: Arc<Generator>) -> Router {
 }
 
 async fn set_load(generator: Arc<Generator>, req: Request) -> Result<Response, AppError> {
-    let load: Load = parse_json(&req)?;
+    let load: LoadRequest = parse_json(&req)?;
     if !(0.0..=MAX_RPS).contains(&load.rps) {
         return Err(AppError::BadRequest(format!("rps must be 0..={MAX_RPS}, got {}", load.rps)));
     }
@@ -56,5 +49,5 @@ async fn set_load(generator: Arc<Generator>, req: Request) -> Result<Response, A
 }
 
 fn state(generator: &Generator) -> Response {
-    json(StatusCode::OK, &serde_json::json!({ "rps": generator.rate(), "mix": generator.mix().to_string() }))
+    json(StatusCode::OK, &LoadReply { rps: generator.rate(), mix: generator.mix().to_string() })
 }

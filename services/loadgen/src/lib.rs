@@ -9,6 +9,7 @@ mod control;
 mod mix;
 mod traffic;
 
-pub use control::{MAX_RPS, router};
+pub use control::router;
+pub use firedrill_control::load::MAX_RPS;
 pub use mix::{Endpoint, Mix, MixError, ProductIds};
 pub use traffic::{Generator, LoadMetrics, Settings};

@@ -146,7 +146,7 @@ impl AppError {
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
-        json(status, &serde_json::json!({ "error": self.detail() }))
+        json(status, &firedrill_control::ErrorReply::new(self.detail()))
     }
 
     /// The message without its kind prefix, so errors relayed through several hops stay short.

@@ -160,32 +160,20 @@ async fn sweep(agent: Arc<ChaosAgent>) {
     }
 }
 
+/// The admin API on the same accept loop as the service; its calls are short, so the drain is.
 async fn serve_admin(listener: TcpListener, admin: Arc<Admin>, stop: oneshot::Receiver<()>) {
-    use hyper::service::service_fn;
-    tokio::pin!(stop);
-    loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(_) => continue,
-            },
-            _ = &mut stop => return,
-        };
+    let svc = hyper::service::service_fn(move |req| {
         let admin = admin.clone();
-        let svc = service_fn(move |req| {
-            let admin = admin.clone();
-            async move { Ok::<_, std::convert::Infallible>(admin.handle(req).await) }
-        });
-        let conn =
-            hyper::server::conn::http1::Builder::new().serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
-        tokio::spawn(
-            async move {
-                let _ = conn.await;
-            }
-            .with_current_subscriber(),
-        );
-    }
+        async move { Ok::<_, std::convert::Infallible>(admin.handle(req).await) }
+    });
+    let stop = async move {
+        let _ = stop.await;
+    };
+    crate::server::listen::run(listener, svc, stop, ADMIN_GRACE).await;
 }
+
+/// How long admin calls in flight at shutdown may take to finish.
+const ADMIN_GRACE: Duration = Duration::from_secs(1);
 
 // === impl Running ===
 

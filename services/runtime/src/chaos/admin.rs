@@ -11,8 +11,10 @@ use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use prometheus_client::registry::Registry;
-use serde_json::json;
 use subtle::ConstantTimeEq;
+
+use firedrill_control::admin::{FAULTS_PATH, METRICS_PATH};
+use firedrill_control::{ErrorReply, FaultsReply};
 
 use super::ChaosAgent;
 use crate::http::{Response, json as json_response, text};
@@ -42,18 +44,18 @@ impl Admin {
             return resp;
         }
         match (req.method().clone(), req.uri().path()) {
-            (Method::GET, "/chaos/faults") => self.get(),
-            (Method::PUT, "/chaos/faults") => match read_body(req).await {
+            (Method::GET, FAULTS_PATH) => self.get(),
+            (Method::PUT, FAULTS_PATH) => match read_body(req).await {
                 Ok(body) => self.put(&body),
                 Err(resp) => resp,
             },
-            (Method::DELETE, "/chaos/faults") => {
+            (Method::DELETE, FAULTS_PATH) => {
                 self.agent.clear();
                 self.get()
             }
-            (Method::GET, "/chaos/metrics") => self.metrics(),
-            (_, "/chaos/faults") => error(StatusCode::METHOD_NOT_ALLOWED, "use GET, PUT or DELETE"),
-            _ => error(StatusCode::NOT_FOUND, "admin routes: /chaos/faults, /chaos/metrics"),
+            (Method::GET, METRICS_PATH) => self.metrics(),
+            (_, FAULTS_PATH) => error(StatusCode::METHOD_NOT_ALLOWED, "use GET, PUT or DELETE"),
+            _ => error(StatusCode::NOT_FOUND, &format!("admin routes: {FAULTS_PATH}, {METRICS_PATH}")),
         }
     }
 
@@ -71,7 +73,7 @@ impl Admin {
         let set = match firedrill_fault::parse_fault_set(body) {
             Ok(set) => set,
             Err(e) => {
-                let body = json!({ "error": e.to_string(), "path": e.path, "reason": e.reason });
+                let body = ErrorReply { error: e.to_string(), path: Some(e.path), reason: Some(e.reason) };
                 return json_response(StatusCode::BAD_REQUEST, &body);
             }
         };
@@ -85,13 +87,13 @@ impl Admin {
         let active = self.agent.snapshot();
         let remaining = active.expires_at.map(|at| at.saturating_duration_since(Instant::now()).as_secs_f64());
         let body = match &active.set {
-            Some(set) => json!({
-                "generation": set.generation,
-                "leaseSeconds": set.lease_seconds,
-                "remainingSeconds": remaining,
-                "faults": set.faults,
-            }),
-            None => json!({ "generation": null, "faults": [] }),
+            Some(set) => FaultsReply {
+                generation: Some(set.generation),
+                lease_seconds: Some(set.lease_seconds),
+                remaining_seconds: remaining,
+                faults: set.faults.clone(),
+            },
+            None => FaultsReply::none(),
         };
         json_response(StatusCode::OK, &body)
     }
@@ -117,5 +119,5 @@ async fn read_body(req: hyper::Request<Incoming>) -> Result<Bytes, Response> {
 }
 
 fn error(status: StatusCode, message: &str) -> Response {
-    json_response(status, &json!({ "error": message }))
+    json_response(status, &ErrorReply::new(message))
 }

@@ -80,14 +80,15 @@ async fn apply(agent: &ChaosAgent, action: ServerAction) -> Option<Response> {
         ServerAction::Delay(d) => tokio::time::sleep(d).await,
         ServerAction::Hang(cap) => {
             tokio::time::sleep(cap).await;
-            let mut resp = json(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({}));
+            let never_sent = firedrill_control::ErrorReply::new("hang: the connection is closed without an answer");
+            let mut resp = json(StatusCode::SERVICE_UNAVAILABLE, &never_sent);
             resp.extensions_mut().insert(CloseConnection);
             return Some(resp);
         }
         ServerAction::Fail(status) => {
             let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let reason = status.canonical_reason().unwrap_or("error");
-            return Some(json(status, &serde_json::json!({ "error": reason })));
+            return Some(json(status, &firedrill_control::ErrorReply::new(reason)));
         }
         ServerAction::BurnCpu(d) => burn_cpu(d),
         ServerAction::Retain { kib, cap_mib } => agent.retain_memory(kib, cap_mib),

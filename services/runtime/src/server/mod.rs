@@ -1,13 +1,14 @@
 //! The HTTP/1.1 server every service runs: probes and `/metrics` first, then the layered stack
-//! (observe -> chaos -> router), one task per connection, graceful drain on shutdown.
+//! (observe -> chaos -> router). The accept loop, per-connection serving and graceful drain
+//! are [`listen::run`], shared with the admin API, loadgen and the CLI's supervisor.
 
+pub mod listen;
 mod observe;
 
 pub use observe::ObserveLayer;
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -17,12 +18,12 @@ use http::StatusCode;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 use tower::util::BoxCloneSyncService;
 use tracing::instrument::WithSubscriber;
+
+use firedrill_control::ErrorReply;
 
 use crate::http::{AppError, CloseConnection, Request, Response, Router, json, text};
 use crate::telemetry::{Metrics, OPENMETRICS};
@@ -47,48 +48,29 @@ pub struct App {
 #[error("connection closed without an answer")]
 pub struct HangUp;
 
-/// Accepts connections until `shutdown` resolves, then drains in-flight requests for at most
-/// `grace` before returning.
-pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>, grace: Duration) {
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok((stream, peer)) => spawn_connection(&graceful, stream, peer, app.clone()),
-                Err(e) => {
-                    tracing::warn!(parent: None, error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            () = &mut shutdown => break,
-        }
-    }
-    app.ready.store(false, Ordering::SeqCst);
-    drop(listener);
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
-        tracing::warn!(parent: None, grace_ms = grace.as_millis() as u64, "in-flight requests outlived the grace period");
-    }
+/// Status of the probes, `{"status": "ok" | "ready" | "draining"}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ProbeReply {
+    pub status: &'static str,
 }
 
-fn spawn_connection(graceful: &GracefulShutdown, stream: tokio::net::TcpStream, _peer: SocketAddr, app: Arc<App>) {
-    let _ = stream.set_nodelay(true);
+/// Serves `app` on `listener` until `shutdown` resolves; readiness then turns false, and
+/// in-flight requests get at most `grace` to finish (see [`listen::run`]).
+pub async fn serve(listener: TcpListener, app: Arc<App>, shutdown: impl Future<Output = ()>, grace: Duration) {
     let dispatch = app.dispatch.clone();
+    let ready = app.clone();
+    let shutdown = async move {
+        shutdown.await;
+        ready.ready.store(false, Ordering::SeqCst);
+    };
     let svc = service_fn(move |req| handle(app.clone(), req));
-    let conn = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc);
-    let conn = graceful.watch(conn);
-    tokio::spawn(
-        async move {
-            let _ = conn.await;
-        }
-        .with_subscriber(dispatch),
-    );
+    listen::run(listener, svc, shutdown, grace).with_subscriber(dispatch).await;
 }
 
 async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Result<Response, HangUp> {
     match (req.method(), req.uri().path()) {
         (&http::Method::GET, "/healthz") => {
-            return Ok(json(StatusCode::OK, &serde_json::json!({"status": "ok"})));
+            return Ok(json(StatusCode::OK, &ProbeReply { status: "ok" }));
         }
         (&http::Method::GET, "/readyz") => return Ok(readiness(&app)),
         (&http::Method::GET, "/metrics") => {
@@ -109,9 +91,9 @@ async fn handle(app: Arc<App>, req: hyper::Request<Incoming>) -> Result<Response
 
 fn readiness(app: &App) -> Response {
     if app.ready.load(Ordering::SeqCst) {
-        json(StatusCode::OK, &serde_json::json!({"status": "ready"}))
+        json(StatusCode::OK, &ProbeReply { status: "ready" })
     } else {
-        json(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({"status": "draining"}))
+        json(StatusCode::SERVICE_UNAVAILABLE, &ProbeReply { status: "draining" })
     }
 }
 
@@ -124,7 +106,8 @@ async fn into_request(router: &Router, req: hyper::Request<Incoming>) -> Result<
     let body = match Limited::new(body, MAX_REQUEST_BYTES).collect().await {
         Ok(b) => b.to_bytes(),
         Err(_) => {
-            return Err(json(StatusCode::PAYLOAD_TOO_LARGE, &serde_json::json!({"error": "body too large"})));
+            let reply = ErrorReply::new(format!("body over {MAX_REQUEST_BYTES} bytes"));
+            return Err(json(StatusCode::PAYLOAD_TOO_LARGE, &reply));
         }
     };
     Ok(Request {

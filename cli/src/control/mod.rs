@@ -4,38 +4,43 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
+use firedrill_control::ErrorReply;
 use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
 use crate::supervisor::Supervisor;
 
-/// A control API answer.
+mod wire;
+
+pub use wire::*;
+
+/// A control API answer: a status and one of the [`wire`] replies (or an [`ErrorReply`]).
 pub type Reply = (StatusCode, serde_json::Value);
 
-/// Serves the control API until the supervisor shuts down.
+/// A typed answer, for the supervisor's handlers.
+pub fn reply<T: serde::Serialize>(status: StatusCode, body: &T) -> Reply {
+    (status, serde_json::to_value(body).unwrap_or_default())
+}
+
+/// How long control calls in flight at shutdown may take to finish.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// Serves the control API until the supervisor shuts down, on the runtime's accept loop (the
+/// same one the services run: it backs off instead of spinning when descriptors run out).
 pub async fn serve(listener: TcpListener, supervisor: Arc<Supervisor>) {
-    loop {
-        tokio::select! {
-            accepted = listener.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                let sup = supervisor.clone();
-                let svc = service_fn(move |req| {
-                    let sup = sup.clone();
-                    async move { Ok::<_, Infallible>(respond(route(&sup, req).await)) }
-                });
-                tokio::spawn(async move {
-                    let _ = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), svc).await;
-                });
-            }
-            () = supervisor.stopped() => return,
-        }
-    }
+    let sup = supervisor.clone();
+    let svc = service_fn(move |req| {
+        let sup = sup.clone();
+        async move { Ok::<_, Infallible>(respond(route(&sup, req).await)) }
+    });
+    let stopped = async move { supervisor.stopped().await };
+    firedrill_runtime::server::listen::run(listener, svc, stopped, GRACE).await;
 }
 
 async fn route(sup: &Supervisor, req: hyper::Request<Incoming>) -> Reply {
@@ -64,16 +69,18 @@ async fn route(sup: &Supervisor, req: hyper::Request<Incoming>) -> Reply {
         (&Method::POST, "/drill/stop") => sup.stop_drill().await,
         (&Method::GET, "/debrief") => sup.debrief().await,
         (&Method::GET, "/leaderboard") => sup.leaderboard().await,
-        _ => (
-            StatusCode::NOT_FOUND,
-            serde_json::json!({"error": format!("no route {} {}", parts.method, parts.uri.path())}),
-        ),
+        _ => error(StatusCode::NOT_FOUND, &format!("no route {} {}", parts.method, parts.uri.path())),
     }
 }
 
 /// 400 with a reason.
 pub fn bad(reason: &str) -> Reply {
-    (StatusCode::BAD_REQUEST, serde_json::json!({ "error": reason }))
+    error(StatusCode::BAD_REQUEST, reason)
+}
+
+/// A refusal, as the lab's other APIs send it: an [`ErrorReply`].
+pub fn error(status: StatusCode, reason: &str) -> Reply {
+    reply(status, &ErrorReply::new(reason))
 }
 
 fn respond((status, body): Reply) -> http::Response<Full<Bytes>> {
