@@ -8,6 +8,7 @@ mod support;
 mod bench;
 mod crds;
 mod drills;
+mod generation;
 mod hints;
 mod injection;
 mod load;
