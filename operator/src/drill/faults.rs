@@ -7,11 +7,10 @@ use std::collections::BTreeMap;
 use firedrill_fault::Fault;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kube::{Api, ResourceExt};
-use serde_json::json;
 
 use super::truth::DRILL_UID_LABEL;
 use crate::context::Context;
-use crate::crd::{Drill, FaultInjection, InjectionPhase};
+use crate::crd::{Drill, FaultInjection, FaultInjectionSpec, InjectionPhase, PodSelector, SelectionMode};
 use crate::error::Result;
 
 /// Pod label naming the service (the Kubernetes recommended label).
@@ -68,18 +67,25 @@ pub async fn apply(ctx: &Context, drill: &Drill, planned: &[Planned]) -> Result<
     let params = PatchParams::apply(crate::FIELD_MANAGER).force();
     for p in planned {
         let name = name(drill, &p.suffix);
-        let fi = json!({
-            "apiVersion": "firedrill.dev/v1alpha1", "kind": "FaultInjection",
-            "metadata": { "name": name, "labels": { DRILL_UID_LABEL: drill.uid() } },
-            "spec": {
-                "selector": { "namespace": drill.namespace(), "matchLabels": p.labels, "mode": "All" },
-                "faults": p.faults,
-                "leaseSeconds": LEASE_SECONDS,
-            }
-        });
+        let fi = object(drill, &name, p);
         api(ctx).patch(&name, &params, &Patch::Apply(&fi)).await?;
     }
     Ok(())
+}
+
+/// The FaultInjection for one planned entry, labelled with the drill's UID.
+fn object(drill: &Drill, name: &str, p: &Planned) -> FaultInjection {
+    let selector = PodSelector {
+        namespace: drill.namespace().unwrap_or_default(),
+        match_labels: p.labels.clone(),
+        mode: SelectionMode::All,
+        value: None,
+    };
+    let faults = p.faults.iter().map(|f| serde_json::to_value(f).expect("a fault serialises")).collect();
+    let spec = FaultInjectionSpec { selector, faults, lease_seconds: LEASE_SECONDS, duration_seconds: None };
+    let mut fi = FaultInjection::new(name, spec);
+    fi.labels_mut().insert(DRILL_UID_LABEL.into(), drill.uid().unwrap_or_default());
+    fi
 }
 
 /// The drill's FaultInjections as they are now.
@@ -106,11 +112,11 @@ pub async fn remove(ctx: &Context, drill: &Drill) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use firedrill_drill::{Draw, Scenario};
+    use firedrill_drill::{self as engine, Draw};
 
-    fn scenario(name: &str) -> Scenario {
+    fn scenario(name: &str) -> engine::Scenario {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/{name}.yaml"));
-        Scenario::from_yaml(name, &std::fs::read_to_string(path).unwrap()).unwrap()
+        engine::Scenario::from_yaml(name, &std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
     #[test]
@@ -121,6 +127,37 @@ mod tests {
         assert_eq!(suffixes, ["pricing", "warehouse"]);
         assert_eq!(planned[1].labels, BTreeMap::from([(SERVICE_LABEL.to_string(), "warehouse".to_string())]));
         assert_eq!(planned[1].faults.len(), 1);
+    }
+
+    /// The typed object applies exactly the fields the operator owns: no `status`, no nulls,
+    /// which server-side apply would take as "remove this field".
+    #[test]
+    fn the_applied_object_carries_only_what_the_operator_owns() {
+        let s = scenario("slow-shared-downstream");
+        let planned = plan(&Draw::of_culprit(&s, "warehouse-cpu", 7).unwrap());
+        let mut drill = Drill::new(
+            "game-day",
+            crate::crd::DrillSpec {
+                scenario: "slow-shared-downstream".into(),
+                time_limit_seconds: None,
+                mode: Default::default(),
+                teams: Vec::new(),
+                seed_secret: None,
+            },
+        );
+        drill.metadata.namespace = Some("lab".into());
+        drill.metadata.uid = Some("0123456789abcdef".into());
+        let fi = serde_json::to_value(object(&drill, "drill-01234567-warehouse", &planned[1])).unwrap();
+        let expected = serde_json::json!({
+            "apiVersion": "firedrill.dev/v1alpha1", "kind": "FaultInjection",
+            "metadata": { "name": "drill-01234567-warehouse", "labels": { DRILL_UID_LABEL: "0123456789abcdef" } },
+            "spec": {
+                "selector": { "namespace": "lab", "matchLabels": { SERVICE_LABEL: "warehouse" }, "mode": "All" },
+                "faults": serde_json::to_value(&planned[1].faults).unwrap(),
+                "leaseSeconds": LEASE_SECONDS,
+            }
+        });
+        assert_eq!(fi, expected);
     }
 
     #[test]
