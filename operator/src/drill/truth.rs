@@ -77,9 +77,10 @@ pub async fn load(ctx: &Context, drill: &Drill) -> Result<Option<(Truth, String)
     let name = secret_name(drill);
     let Some(secret) = api(ctx).get_opt(&name).await? else { return Ok(None) };
     let version = secret.resource_version().unwrap_or_default();
-    let bytes =
-        secret.data.and_then(|d| d.get(KEY).cloned()).ok_or_else(|| Error::Truth(name.clone(), format!("no {KEY}")))?;
-    let truth = serde_json::from_slice(&bytes.0).map_err(|e| Error::Truth(name, e.to_string()))?;
+    let Some(bytes) = secret.data.and_then(|d| d.get(KEY).cloned()) else {
+        return Err(Error::TruthMissing { secret: name, key: KEY });
+    };
+    let truth = serde_json::from_slice(&bytes.0).map_err(|source| Error::TruthCorrupt { secret: name, source })?;
     Ok(Some((truth, version)))
 }
 

@@ -7,6 +7,7 @@ mod support;
 
 mod bench;
 mod crds;
+mod deletion;
 mod drills;
 mod generation;
 mod hints;
