@@ -68,10 +68,6 @@ impl Leaderboard {
         all
     }
 
-    pub fn drills_recorded(&self) -> usize {
-        self.drills.len()
-    }
-
     /// The standings as a Markdown table.
     pub fn to_markdown(&self) -> String {
         let mut md = String::from("| # | name | score | solved/played | best time |\n|---|---|---|---|---|\n");

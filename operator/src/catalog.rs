@@ -6,15 +6,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use firedrill_drill as engine;
 use futures::StreamExt;
-use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::{Action, Controller};
 use kube::runtime::watcher;
 use kube::{Api, ResourceExt};
-use serde_json::json;
 
 use crate::context::Context;
-use crate::crd::{Scenario, ScenarioStatus};
+use crate::crd::{Scenario, ScenarioStatus, apply_status};
 use crate::error::{Error, Result};
 use crate::injection::status_condition;
 
@@ -24,7 +23,7 @@ const CONTROLLER: &str = "scenario";
 pub fn status_of(scenario: &Scenario) -> ScenarioStatus {
     let previous = scenario.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     let generation = scenario.metadata.generation;
-    match firedrill_drill::Scenario::from_yaml(&scenario.spec.file, &scenario.spec.source) {
+    match engine::Scenario::from_yaml(&scenario.spec.file, &scenario.spec.source) {
         Ok(parsed) => ScenarioStatus {
             title: Some(parsed.title.clone()),
             culprits: Some(parsed.culprits.len() as u32),
@@ -48,9 +47,7 @@ pub fn status_of(scenario: &Scenario) -> ScenarioStatus {
 pub async fn reconcile(scenario: Arc<Scenario>, ctx: Arc<Context>) -> Result<Action> {
     let _timer = ctx.metrics.reconcile(CONTROLLER);
     let api: Api<Scenario> = Api::namespaced(ctx.client.clone(), &scenario.namespace().unwrap_or_default());
-    let patch = json!({ "apiVersion": "firedrill.dev/v1alpha1", "kind": "Scenario", "status": status_of(&scenario) });
-    let params = PatchParams::apply(crate::FIELD_MANAGER).force();
-    api.patch_status(&scenario.name_any(), &params, &Patch::Apply(&patch)).await?;
+    apply_status(&api, &scenario.name_any(), &status_of(&scenario)).await?;
     Ok(Action::await_change())
 }
 

@@ -4,7 +4,7 @@
 //! culprit, no answer key, no fault list and no seed (a seed replays the draw, so it is the
 //! truth too; it appears in the debrief). Verdicts are shown, as feedback players earn.
 
-use super::{Drill, Ending, Mode, Phase};
+use super::{Drill, Mode, Phase};
 use crate::scoring::{self, Attempts};
 use crate::taxonomy::FaultClass;
 use crate::time::Timestamp;
@@ -195,10 +195,5 @@ impl Drill {
             hint_cost,
             score: scoring::score(&attempts),
         }
-    }
-
-    /// Whether the drill ended because it was solved.
-    pub fn is_solved(&self) -> bool {
-        matches!(self.ended, Some((Ending::Solved, _)))
     }
 }

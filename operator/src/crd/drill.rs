@@ -4,10 +4,13 @@
 //! control namespace (see `drill::truth`); a replay seed is therefore named by a Secret too,
 //! because the scenario files are public and a seed in the spec would give the answer away.
 
+use firedrill_drill::{FaultClass, Phase, Verdict};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use super::Refusable;
 
 /// One played round of a scenario.
 #[derive(CustomResource, KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -60,8 +63,10 @@ pub enum DrillMode {
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DrillStatus {
+    /// The engine's phase (`warm-up`, `active`, ...), or `refused` when the drill cannot start
+    /// (the `Ready` condition says why).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub phase: Option<String>,
+    pub phase: Option<Refusable<Phase>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,8 +104,10 @@ pub struct JudgedDiagnosis {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
     pub service: String,
-    pub fault_class: String,
-    pub verdict: String,
+    #[schemars(schema_with = "fault_class_schema")]
+    pub fault_class: FaultClass,
+    /// The engine's verdict, or `refused` (the Diagnosis's status says why).
+    pub verdict: Refusable<Verdict>,
     pub at: Time,
 }
 
@@ -111,7 +118,7 @@ pub struct Standing {
     pub contestant: String,
     pub score: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub best_verdict: Option<String>,
+    pub best_verdict: Option<Verdict>,
 }
 
 /// A player's (or team's) answer. Immutable once created.
@@ -146,7 +153,7 @@ pub struct DiagnosisSpec {
     #[x_kube(validation = Rule::new("size(self) > 0").message("spec.service must not be empty"))]
     pub service: String,
     #[schemars(schema_with = "fault_class_schema")]
-    pub fault_class: String,
+    pub fault_class: FaultClass,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("size(self) <= 2000").message("note is limited to 2000 characters"))]
     pub note: Option<String>,
@@ -158,7 +165,7 @@ pub struct DiagnosisSpec {
 pub struct DiagnosisStatus {
     /// correct, partial, wrong, or refused (with `message`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
+    pub verdict: Option<Refusable<Verdict>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judged_at: Option<Time>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -167,7 +174,9 @@ pub struct DiagnosisStatus {
     pub message: Option<String>,
 }
 
+/// The classes as one string enum: the derived schema is a `oneOf` per documented variant,
+/// which a structural CRD schema cannot hold.
 fn fault_class_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-    let classes: Vec<&str> = firedrill_drill::FaultClass::ALL.iter().map(|c| c.as_str()).collect();
+    let classes: Vec<&str> = FaultClass::ALL.iter().map(|c| c.as_str()).collect();
     schemars::json_schema!({ "type": "string", "enum": classes })
 }

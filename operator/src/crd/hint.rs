@@ -39,13 +39,21 @@ pub struct HintSpec {
     pub team: Option<String>,
 }
 
+/// Whether the request got a hint; when refused (too early, or none left) `message` says why.
+// No doc comments on the variants: schemars would turn the enum into a non-structural `oneOf`.
+#[derive(JsonSchema, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum HintOutcome {
+    Unlocked,
+    Refused,
+}
+
 /// What the request got.
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HintStatus {
-    /// unlocked, or refused (with `message`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<String>,
+    pub outcome: Option<HintOutcome>,
     /// The hint, when unlocked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,

@@ -6,10 +6,14 @@
 // Several `printcolumn(...)` share `type_ = "string"`; clippy reads that as a duplicate.
 #![allow(clippy::duplicated_attributes)]
 
+mod apply;
 mod drill;
 mod fault_injection;
 mod hint;
+mod refusable;
 mod scenario;
+
+pub use apply::apply_status;
 
 pub use drill::{
     Diagnosis, DiagnosisSpec, DiagnosisStatus, Drill, DrillMode, DrillSpec, DrillStatus, JudgedDiagnosis, Standing,
@@ -18,7 +22,8 @@ pub use fault_injection::{
     FaultInjection, FaultInjectionSpec, FaultInjectionStatus, InjectionPhase, PodRecord, PodSelector, PodState,
     SelectionMode,
 };
-pub use hint::{Hint, HintSpec, HintStatus};
+pub use hint::{Hint, HintOutcome, HintSpec, HintStatus};
+pub use refusable::{REFUSED, Refusable};
 pub use scenario::{Scenario, ScenarioSpec, ScenarioStatus};
 
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;

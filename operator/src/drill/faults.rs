@@ -89,7 +89,7 @@ pub fn objects(drill: &Drill, planned: &[Planned], lease: Lease) -> Vec<FaultInj
                 duration_seconds: None,
             };
             let mut fi = FaultInjection::new(&name(drill, &p.suffix), spec);
-            fi.metadata.labels = Some(BTreeMap::from([(DRILL_UID_LABEL.to_string(), drill.uid().unwrap_or_default())]));
+            fi.labels_mut().insert(DRILL_UID_LABEL.into(), drill.uid().unwrap_or_default());
             fi
         })
         .collect()
@@ -119,15 +119,15 @@ pub async fn remove(ctx: &Context, drill: &Drill) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use firedrill_drill::{Draw, Scenario};
+    use firedrill_drill::{self as engine, Draw};
 
     fn of_draw(draw: &Draw) -> Vec<Planned> {
         plan(&draw.fault_sets(), &draw.replicas)
     }
 
-    fn scenario(name: &str) -> Scenario {
+    fn scenario(name: &str) -> engine::Scenario {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../scenarios/{name}.yaml"));
-        Scenario::from_yaml(name, &std::fs::read_to_string(path).unwrap()).unwrap()
+        engine::Scenario::from_yaml(name, &std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
     #[test]
@@ -138,6 +138,37 @@ mod tests {
         assert_eq!(suffixes, ["pricing", "warehouse"]);
         assert_eq!(planned[1].labels, BTreeMap::from([(SERVICE_LABEL.to_string(), "warehouse".to_string())]));
         assert_eq!(planned[1].faults.len(), 1);
+    }
+
+    /// The typed object applies exactly the fields the operator owns: no `status`, no nulls,
+    /// which server-side apply would take as "remove this field".
+    #[test]
+    fn the_applied_object_carries_only_what_the_operator_owns() {
+        let s = scenario("slow-shared-downstream");
+        let planned = of_draw(&Draw::of_culprit(&s, "warehouse-cpu", 7).unwrap());
+        let mut drill = Drill::new(
+            "game-day",
+            crate::crd::DrillSpec {
+                scenario: "slow-shared-downstream".into(),
+                time_limit_seconds: None,
+                mode: Default::default(),
+                teams: Vec::new(),
+                seed_secret: None,
+            },
+        );
+        drill.metadata.namespace = Some("lab".into());
+        drill.metadata.uid = Some("0123456789abcdef".into());
+        let fi = serde_json::to_value(&objects(&drill, &planned[1..2], firedrill_drill::LEASE)[0]).unwrap();
+        let expected = serde_json::json!({
+            "apiVersion": "firedrill.dev/v1alpha1", "kind": "FaultInjection",
+            "metadata": { "name": "drill-01234567-warehouse", "labels": { DRILL_UID_LABEL: "0123456789abcdef" } },
+            "spec": {
+                "selector": { "namespace": "lab", "matchLabels": { SERVICE_LABEL: "warehouse" }, "mode": "All" },
+                "faults": serde_json::to_value(&planned[1].faults).unwrap(),
+                "leaseSeconds": firedrill_drill::LEASE.seconds,
+            }
+        });
+        assert_eq!(fi, expected);
     }
 
     #[test]

@@ -4,13 +4,11 @@
 //! status (idempotent, like the Diagnoses' verdicts).
 
 use firedrill_drill::Timestamp;
-use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
-use serde_json::json;
 
 use super::truth::{Answered, Truth};
 use crate::context::Context;
-use crate::crd::Hint;
+use crate::crd::{Hint, HintOutcome, HintStatus, apply_status};
 use crate::error::Result;
 
 /// Answers every Hint not answered yet.
@@ -20,7 +18,7 @@ pub fn answer_pending(truth: &mut Truth, hints: &[Hint], now: Timestamp) {
     for h in pending {
         let contestant = h.spec.team.clone().unwrap_or_else(|| h.spec.player.clone());
         let mut answered = Answered {
-            outcome: "refused".into(),
+            outcome: HintOutcome::Refused,
             text: None,
             cost: None,
             number: None,
@@ -30,7 +28,7 @@ pub fn answer_pending(truth: &mut Truth, hints: &[Hint], now: Timestamp) {
         match truth.drill.unlock_hint(now, &contestant) {
             Ok(hint) => {
                 let number = truth.drill.hints().iter().filter(|u| u.contestant == contestant).count() as u32;
-                answered.outcome = "unlocked".into();
+                answered.outcome = HintOutcome::Unlocked;
                 (answered.text, answered.cost, answered.number) = (Some(hint.text), Some(hint.cost), Some(number));
             }
             Err(e) => answered.message = Some(e.to_string()),
@@ -41,22 +39,18 @@ pub fn answer_pending(truth: &mut Truth, hints: &[Hint], now: Timestamp) {
 
 /// Writes the answer into every answered Hint whose status does not show it yet.
 pub async fn mirror(ctx: &Context, hints: &[Hint], truth: &Truth) -> Result<()> {
-    let params = PatchParams::apply(crate::FIELD_MANAGER).force();
-    for h in hints.iter().filter(|h| h.status.as_ref().and_then(|s| s.outcome.as_ref()).is_none()) {
+    for h in hints.iter().filter(|h| h.status.as_ref().and_then(|s| s.outcome).is_none()) {
         let Some(a) = truth.hints.get(&h.name_any()) else { continue };
-        let status = json!({
-            "apiVersion": "firedrill.dev/v1alpha1", "kind": "Hint",
-            "status": {
-                "outcome": a.outcome,
-                "text": a.text,
-                "cost": a.cost,
-                "number": a.number,
-                "repliedAt": super::view::time(a.at_ms),
-                "message": a.message,
-            }
-        });
+        let status = HintStatus {
+            outcome: Some(a.outcome),
+            text: a.text.clone(),
+            cost: a.cost,
+            number: a.number,
+            replied_at: Some(super::view::time(a.at_ms)),
+            message: a.message.clone(),
+        };
         let api: Api<Hint> = Api::namespaced(ctx.client.clone(), &h.namespace().unwrap_or_default());
-        api.patch_status(&h.name_any(), &params, &Patch::Apply(&status)).await?;
+        apply_status(&api, &h.name_any(), &status).await?;
     }
     Ok(())
 }

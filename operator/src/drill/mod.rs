@@ -40,6 +40,8 @@ pub const FINALIZER: &str = "firedrill.dev/drill";
 const CONTROLLER: &str = "drill";
 /// How often a running drill is reconciled (renewals, timeouts) when nothing wakes it.
 const ACTIVE_REQUEUE: Duration = Duration::from_secs(5);
+/// How often a deleted drill looks again whether its FaultInjections have reverted.
+const REVERT_POLL: Duration = Duration::from_secs(1);
 
 pub fn now() -> Timestamp {
     let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
@@ -48,6 +50,9 @@ pub fn now() -> Timestamp {
 
 pub async fn reconcile(drill: Arc<Drill>, ctx: Arc<Context>) -> Result<Action> {
     let _timer = ctx.metrics.reconcile(CONTROLLER);
+    if let Some(wait) = reverting(&drill, &ctx).await? {
+        return Ok(wait);
+    }
     let api: Api<Drill> = Api::namespaced(ctx.client.clone(), &drill.namespace().unwrap_or_default());
     finalizer(&api, FINALIZER, drill, |event| async {
         match event {
@@ -75,7 +80,7 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
     hints::answer_pending(&mut truth, &hints, now);
     let diagnoses = diagnoses_of(ctx, &drill).await?;
     judge::judge_pending(&mut truth, &diagnoses, now);
-    truth.drill.tick(now).map_err(drill_error)?;
+    truth.drill.tick(now)?;
     if before != changes(&truth) {
         truth::save(ctx, &drill, &truth, &version).await?;
     }
@@ -110,7 +115,7 @@ async fn drive(
         ctx.drivers.lock().expect("driver map").insert(key, driver);
     }
     let step = step.map_err(|e| match e {
-        DriveError::Drill(e) => drill_error(e),
+        DriveError::Drill(e) => e.into(),
         DriveError::Deliver(e) | DriveError::Revert(e) => e,
     })?;
     for trouble in &step.troubles {
@@ -122,12 +127,20 @@ async fn drive(
     Ok(step)
 }
 
-/// Deletes the drill's FaultInjections (their finalizers revert the pods), hands the traffic
-/// back if the drill was still running, then deletes the truth.
-async fn cleanup(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
-    if !faults::remove(ctx, &drill).await? {
-        return Err(Error::Drill("waiting for the drill's FaultInjections to revert".into()));
+/// While a deleted drill's FaultInjections are still reverting (their finalizers reach the
+/// pods), deletes them and waits: a requeue, not a failure. This runs before kube's finalizer
+/// helper because the helper removes the finalizer as soon as the cleanup returns `Ok`.
+async fn reverting(drill: &Drill, ctx: &Context) -> Result<Option<Action>> {
+    let deleting = drill.metadata.deletion_timestamp.is_some() && drill.finalizers().iter().any(|f| f == FINALIZER);
+    if deleting && !faults::remove(ctx, drill).await? {
+        return Ok(Some(Action::requeue(REVERT_POLL)));
     }
+    Ok(None)
+}
+
+/// Once the drill's FaultInjections are gone (see `reverting`), hands the traffic back if the
+/// drill was still running, then deletes the truth.
+async fn cleanup(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
     if let Some((truth, _)) = truth::load(ctx, &drill).await?
         && truth.drill.wanted_traffic(now()).is_some()
     {
@@ -187,10 +200,6 @@ fn readiness(drill: &Drill, phase: Phase) -> k8s_openapi::apimachinery::pkg::api
         Phase::Reverted | Phase::Debriefed => (false, "Finished", "the drill is over and the lab is healthy"),
     };
     crate::injection::status_condition(&previous, "Ready", ok, reason, message.into(), drill.metadata.generation)
-}
-
-fn drill_error(e: firedrill_drill::DrillError) -> Error {
-    Error::Drill(e.to_string())
 }
 
 pub fn error_policy(drill: Arc<Drill>, error: &Error, ctx: Arc<Context>) -> Action {

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use firedrill_drill::{Draw, Mode, Timestamp};
+use firedrill_drill::{self as engine, Draw, Mode, Timestamp};
 use k8s_openapi::api::core::v1::Secret;
 use kube::runtime::controller::Action;
 use kube::{Api, ResourceExt};
@@ -13,7 +13,7 @@ use kube::{Api, ResourceExt};
 use super::truth::{self, Truth};
 use super::view;
 use crate::context::Context;
-use crate::crd::{Drill, DrillMode, DrillStatus, Scenario};
+use crate::crd::{Drill, DrillMode, DrillStatus, Refusable, Scenario};
 use crate::error::Result;
 use crate::injection::status_condition;
 
@@ -41,12 +41,12 @@ pub async fn start(ctx: &Context, drill: &Drill, now: Timestamp) -> Result<Resul
         }
     };
     let id = format!("{}/{}", drill.namespace().unwrap_or_default(), drill.name_any());
-    let mut engine = match firedrill_drill::Drill::new(id, scenario, draw, mode, now) {
-        Ok(engine) => engine,
+    let mut played = match engine::Drill::new(id, scenario, draw, mode, now) {
+        Ok(played) => played,
         Err(e) => return Ok(Err(Refusal("InvalidDrill", e.to_string()))),
     };
-    engine.start_warm_up(now).expect("a new drill is pending");
-    let truth = Truth { drill: engine, judged: Default::default(), hints: Default::default() };
+    played.start_warm_up(now).expect("a new drill is pending");
+    let truth = Truth { drill: played, judged: Default::default(), hints: Default::default() };
     match truth::create(ctx, drill, &truth).await? {
         Some(version) => Ok(Ok((truth, version))),
         // Another operator instance started it first: play its draw, not ours.
@@ -54,12 +54,12 @@ pub async fn start(ctx: &Context, drill: &Drill, now: Timestamp) -> Result<Resul
     }
 }
 
-async fn scenario(ctx: &Context, name: &str) -> Result<Result<firedrill_drill::Scenario, Refusal>> {
+async fn scenario(ctx: &Context, name: &str) -> Result<Result<engine::Scenario, Refusal>> {
     let api: Api<Scenario> = Api::namespaced(ctx.client.clone(), &ctx.config.control_namespace);
     let Some(found) = api.get_opt(name).await? else {
         return Ok(Err(Refusal("ScenarioNotFound", format!("no scenario `{name}` is installed; ask the lab admin"))));
     };
-    Ok(firedrill_drill::Scenario::from_yaml(&found.spec.file, &found.spec.source)
+    Ok(engine::Scenario::from_yaml(&found.spec.file, &found.spec.source)
         .map_err(|e| Refusal("ScenarioInvalid", format!("scenario `{name}` does not parse: {e}"))))
 }
 
@@ -75,7 +75,7 @@ async fn seed(ctx: &Context, drill: &Drill) -> Result<Result<u64, Refusal>> {
 pub async fn refuse(ctx: &Context, drill: &Drill, Refusal(reason, message): Refusal) -> Result<Action> {
     let previous = drill.status.as_ref().map(|s| s.conditions.clone()).unwrap_or_default();
     let condition = status_condition(&previous, "Ready", false, reason, message, drill.metadata.generation);
-    let status = DrillStatus { phase: Some("refused".into()), conditions: vec![condition], ..Default::default() };
+    let status = DrillStatus { phase: Some(Refusable::Refused), conditions: vec![condition], ..Default::default() };
     view::write(ctx, drill, &status).await?;
     Ok(Action::requeue(Duration::from_secs(30)))
 }

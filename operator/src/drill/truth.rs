@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use firedrill_drill::Phase;
+use firedrill_drill::{self as engine, FaultClass, Phase, Verdict};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::api::{ObjectMeta, PostParams};
@@ -15,7 +15,7 @@ use kube::{Api, ResourceExt};
 use serde::{Deserialize, Serialize};
 
 use crate::context::Context;
-use crate::crd::Drill;
+use crate::crd::{Drill, HintOutcome, Refusable};
 use crate::error::{Error, Result};
 
 /// Label on everything the operator creates for one drill.
@@ -28,7 +28,7 @@ pub const DEBRIEF_KEY: &str = "debrief.md";
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Truth {
-    pub drill: firedrill_drill::Drill,
+    pub drill: engine::Drill,
     /// Judged Diagnosis objects by name: judging happens once, whatever restarts.
     pub judged: BTreeMap<String, Judged>,
     /// Answered Hint objects by name, likewise once each.
@@ -40,8 +40,7 @@ pub struct Truth {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Answered {
-    /// unlocked, or refused.
-    pub outcome: String,
+    pub outcome: HintOutcome,
     pub text: Option<String>,
     pub cost: Option<u32>,
     pub number: Option<u32>,
@@ -56,9 +55,9 @@ pub struct Judged {
     pub player: String,
     pub team: Option<String>,
     pub service: String,
-    pub fault_class: String,
-    /// correct, partial, wrong, or refused.
-    pub verdict: String,
+    pub fault_class: FaultClass,
+    /// The engine's verdict, or refused (with `message`) when the engine would not judge.
+    pub verdict: Refusable<Verdict>,
     pub message: Option<String>,
     pub at_ms: u64,
     pub score: u32,
@@ -78,9 +77,10 @@ pub async fn load(ctx: &Context, drill: &Drill) -> Result<Option<(Truth, String)
     let name = secret_name(drill);
     let Some(secret) = api(ctx).get_opt(&name).await? else { return Ok(None) };
     let version = secret.resource_version().unwrap_or_default();
-    let bytes =
-        secret.data.and_then(|d| d.get(KEY).cloned()).ok_or_else(|| Error::Truth(name.clone(), format!("no {KEY}")))?;
-    let truth = serde_json::from_slice(&bytes.0).map_err(|e| Error::Truth(name, e.to_string()))?;
+    let Some(bytes) = secret.data.and_then(|d| d.get(KEY).cloned()) else {
+        return Err(Error::TruthMissing { secret: name, key: KEY });
+    };
+    let truth = serde_json::from_slice(&bytes.0).map_err(|source| Error::TruthCorrupt { secret: name, source })?;
     Ok(Some((truth, version)))
 }
 
@@ -112,8 +112,8 @@ pub async fn delete(ctx: &Context, drill: &Drill) -> Result<()> {
 /// queries that would have isolated the culprit, the scores. When the operator watches no
 /// backend it never knows when a signal showed, so the timeline then has no signal rows
 /// rather than a "did not show" row for every one, and says so.
-pub fn debrief(drill: &firedrill_drill::Drill, signals_watched: bool) -> String {
-    let mut debrief = firedrill_drill::Debrief::of(drill);
+pub fn debrief(drill: &engine::Drill, signals_watched: bool) -> String {
+    let mut debrief = engine::Debrief::of(drill);
     if signals_watched {
         return debrief.to_markdown();
     }

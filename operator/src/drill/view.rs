@@ -5,13 +5,11 @@ use std::time::Duration;
 
 use firedrill_drill::Timestamp;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use kube::api::{Patch, PatchParams};
 use kube::{Api, ResourceExt};
-use serde_json::json;
 
 use super::truth::Truth;
 use crate::context::Context;
-use crate::crd::{Drill, DrillStatus, JudgedDiagnosis, Standing};
+use crate::crd::{Drill, DrillStatus, JudgedDiagnosis, Standing, apply_status};
 use crate::error::Result;
 
 pub fn time(ms: u64) -> Time {
@@ -36,8 +34,8 @@ pub fn status(drill: &Drill, truth: &Truth, now: Timestamp, conditions: Vec<Cond
             player: j.player.clone(),
             team: j.team.clone(),
             service: j.service.clone(),
-            fault_class: j.fault_class.clone(),
-            verdict: j.verdict.clone(),
+            fault_class: j.fault_class,
+            verdict: j.verdict,
             at: time(j.at_ms),
         })
         .collect();
@@ -45,14 +43,10 @@ pub fn status(drill: &Drill, truth: &Truth, now: Timestamp, conditions: Vec<Cond
     let leaderboard = engine
         .results()
         .into_iter()
-        .map(|r| Standing {
-            contestant: r.contestant,
-            score: r.score,
-            best_verdict: r.best_verdict.map(|v| v.as_str().into()),
-        })
+        .map(|r| Standing { contestant: r.contestant, score: r.score, best_verdict: r.best_verdict })
         .collect();
     DrillStatus {
-        phase: serde_json::to_value(view.phase).ok().and_then(|v| v.as_str().map(str::to_string)),
+        phase: Some(view.phase.into()),
         title: Some(view.title),
         briefing: Some(view.briefing),
         created_at: drill.metadata.creation_timestamp.clone(),
@@ -70,9 +64,6 @@ pub fn status(drill: &Drill, truth: &Truth, now: Timestamp, conditions: Vec<Cond
 
 /// Writes the status with server-side apply.
 pub async fn write(ctx: &Context, drill: &Drill, status: &DrillStatus) -> Result<()> {
-    let patch = json!({ "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill", "status": status });
     let api: Api<Drill> = Api::namespaced(ctx.client.clone(), &drill.namespace().unwrap_or_default());
-    let params = PatchParams::apply(crate::FIELD_MANAGER).force();
-    api.patch_status(&drill.name_any(), &params, &Patch::Apply(&patch)).await?;
-    Ok(())
+    Ok(apply_status(&api, &drill.name_any(), status).await?)
 }

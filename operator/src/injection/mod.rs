@@ -7,6 +7,7 @@
 
 pub mod agent;
 mod deliver;
+pub mod generation;
 pub mod reconcile;
 pub mod select;
 mod status;

@@ -13,8 +13,10 @@ use kube::api::ListParams;
 use kube::runtime::controller::Action;
 use kube::runtime::events::{Event, EventType};
 use kube::{Api, Resource, ResourceExt};
+use serde::Serialize;
 
 use super::deliver::{inject, release};
+use super::generation::{self, GenerationError};
 use super::select::{namespace_opted_in, select};
 use super::status::{self, condition, now, phase_of, seconds_between};
 use crate::context::Context;
@@ -37,7 +39,8 @@ pub async fn apply(cached: Arc<FaultInjection>, ctx: &Context) -> Result<Action>
     }
     let set = match fault_set(&fi) {
         Ok(set) => set,
-        Err(e) => return refuse(&fi, ctx, "InvalidFaults", format!("spec.{e}")).await,
+        Err(Unfit::Faults(e)) => return refuse(&fi, ctx, "InvalidFaults", format!("spec.{e}")).await,
+        Err(Unfit::Generation(e)) => return refuse(&fi, ctx, e.reason(), e.to_string()).await,
     };
     let ns = &fi.spec.selector.namespace;
     let namespace = Api::<Namespace>::all(ctx.client.clone()).get_opt(ns).await?;
@@ -66,17 +69,34 @@ pub async fn apply(cached: Arc<FaultInjection>, ctx: &Context) -> Result<Action>
     Ok(Action::requeue(next_wakeup(&fi, settled)))
 }
 
-/// The document delivered to agents. The generation orders documents across objects (a newer
-/// FaultInjection wins at the agent) and across spec changes of one object.
-pub fn fault_set(fi: &FaultInjection) -> Result<FaultSet, firedrill_fault::FaultError> {
-    let created = fi.meta().creation_timestamp.as_ref().map(|t| t.0.as_millisecond()).unwrap_or_default();
-    let generation = (created.max(0) as u64) * 1000 + (fi.meta().generation.unwrap_or(1) as u64 % 1000);
-    let doc = serde_json::json!({
-        "generation": generation,
-        "leaseSeconds": fi.spec.lease_seconds,
-        "faults": fi.spec.faults,
-    });
-    parse_fault_set(doc.to_string().as_bytes())
+/// Why a FaultInjection's spec cannot be delivered.
+#[derive(Debug)]
+pub enum Unfit {
+    Faults(firedrill_fault::FaultError),
+    Generation(GenerationError),
+}
+
+/// The fault-set document as sent: the spec's faults with the object's generation (see
+/// [`generation`](super::generation) for how it orders documents at the agents).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document<'a> {
+    generation: u64,
+    lease_seconds: u32,
+    faults: &'a [serde_json::Value],
+}
+
+/// The document delivered to agents, checked by the fault crate's strict parser (which names
+/// the bad field: `faults[1].delayMs`).
+pub fn fault_set(fi: &FaultInjection) -> Result<FaultSet, Unfit> {
+    let generation = generation::of(fi.meta().creation_timestamp.as_ref(), fi.meta().generation);
+    let doc = Document {
+        generation: generation.map_err(Unfit::Generation)?,
+        lease_seconds: fi.spec.lease_seconds,
+        faults: &fi.spec.faults,
+    };
+    let body = serde_json::to_vec(&doc).expect("a fault document serialises");
+    parse_fault_set(&body).map_err(Unfit::Faults)
 }
 
 fn api(fi: &FaultInjection, ctx: &Context) -> Api<FaultInjection> {

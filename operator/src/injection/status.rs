@@ -3,11 +3,9 @@
 //! change is a no-op and does not wake the controller again.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use kube::api::{Patch, PatchParams};
 use kube::{Api, Resource, ResourceExt};
-use serde_json::json;
 
-use crate::crd::{FaultInjection, FaultInjectionStatus, InjectionPhase, PodRecord, PodState};
+use crate::crd::{FaultInjection, FaultInjectionStatus, InjectionPhase, PodRecord, PodState, apply_status};
 use crate::error::Result;
 
 pub fn now() -> Time {
@@ -60,14 +58,7 @@ pub fn refused(fi: &FaultInjection, records: Vec<PodRecord>, reason: &str, messa
 
 /// Writes `status` with server-side apply.
 pub async fn write(api: &Api<FaultInjection>, fi: &FaultInjection, status: &FaultInjectionStatus) -> Result<()> {
-    let patch = json!({
-        "apiVersion": "firedrill.dev/v1alpha1",
-        "kind": "FaultInjection",
-        "status": status,
-    });
-    let params = PatchParams::apply(crate::FIELD_MANAGER).force();
-    api.patch_status(&fi.name_any(), &params, &Patch::Apply(&patch)).await?;
-    Ok(())
+    Ok(apply_status(api, &fi.name_any(), status).await?)
 }
 
 /// Seconds from `from` to `to` (0 when negative).

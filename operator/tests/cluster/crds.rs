@@ -3,7 +3,7 @@
 
 use firedrill_operator::crd::{Diagnosis, FaultInjection};
 use kube::Api;
-use kube::api::PostParams;
+use kube::api::{ApiResource, DynamicObject, PostParams};
 use serde_json::json;
 
 use crate::support::lab::Lab;
@@ -79,7 +79,10 @@ async fn diagnoses_are_immutable_and_checked() {
             "spec": { "drill": "d1", "player": "alice", "service": "inventory", "faultClass": class }
         })
     };
-    let msg = rejected(&api, diagnosis("bad", "slowness")).await;
+    // Sent untyped: the Rust type cannot hold an unknown class, the API server must refuse it.
+    let untyped: Api<DynamicObject> =
+        Api::namespaced_with(lab.admin.clone(), &lab.ns, &ApiResource::erase::<Diagnosis>(&()));
+    let msg = rejected(&untyped, diagnosis("bad", "slowness")).await;
     assert!(msg.contains("spec.faultClass") && msg.contains("slowness"), "{msg}");
 
     let created =

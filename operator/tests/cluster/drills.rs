@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use firedrill_operator::crd::{Diagnosis, Drill};
+use firedrill_drill::{Phase, Verdict};
+use firedrill_operator::crd::{Diagnosis, Drill, Refusable};
 use firedrill_runtime::Running;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -60,10 +61,10 @@ pub(super) async fn create_drill(lab: &Lab, name: &str) -> Drill {
 }
 
 /// Waits until the Drill `name` shows `phase` in its status.
-pub(super) async fn until_phase(lab: &Lab, name: &str, phase: &str) {
+pub(super) async fn until_phase(lab: &Lab, name: &str, phase: Phase) {
     let drills = Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns);
-    eventually(&format!("drill {name} {phase}"), WAIT, || async {
-        (drills.get(name).await.ok()?.status?.phase.as_deref() == Some(phase)).then_some(())
+    eventually(&format!("drill {name} {phase:?}"), WAIT, || async {
+        (drills.get(name).await.ok()?.status?.phase == Some(Refusable::Engine(phase))).then_some(())
     })
     .await;
 }
@@ -110,7 +111,7 @@ pub(super) async fn diagnose(player: &kube::Client, ns: &str, name: &str, servic
         .expect("players create diagnoses");
 }
 
-async fn verdict(player: &kube::Client, ns: &str, name: &str) -> String {
+async fn verdict(player: &kube::Client, ns: &str, name: &str) -> Refusable<Verdict> {
     let api = Api::<Diagnosis>::namespaced(player.clone(), ns);
     eventually(&format!("verdict for {name}"), WAIT, || async { api.get(name).await.ok()?.status?.verdict }).await
 }
@@ -133,7 +134,7 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
     let drills = Api::<Drill>::namespaced(player.clone(), &lab.ns);
     let active = eventually("the drill goes active", WAIT, || async {
         let d = drills.get("game-day").await.ok()?;
-        (d.status.as_ref()?.phase.as_deref() == Some("active")).then_some(d)
+        (d.status.as_ref()?.phase == Some(Refusable::Engine(Phase::Active))).then_some(d)
     })
     .await;
     assert_eq!(faults_of(&services["warehouse"]), 1, "the culprit's service carries its fault");
@@ -149,22 +150,24 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
     let answer = answer(&lab, &active).await;
 
     diagnose(&player, &lab.ns, "alice-1", "inventory", "latency").await;
-    assert_eq!(verdict(&player, &lab.ns, "alice-1").await, "wrong");
+    assert_eq!(verdict(&player, &lab.ns, "alice-1").await, Refusable::Engine(Verdict::Wrong));
 
     lab.stop_operator().await;
     lab.start_operator().await;
     diagnose(&player, &lab.ns, "alice-2", "warehouse", &answer).await;
-    assert_eq!(verdict(&player, &lab.ns, "alice-2").await, "correct");
+    assert_eq!(verdict(&player, &lab.ns, "alice-2").await, Refusable::Engine(Verdict::Correct));
 
     let done = eventually("solved, reverted, winner set", WAIT, || async {
         let d = drills.get("game-day").await.ok()?;
-        (d.status.as_ref()?.phase.as_deref() == Some("reverted")).then_some(d)
+        (d.status.as_ref()?.phase == Some(Refusable::Engine(Phase::Reverted))).then_some(d)
     })
     .await;
     let status = done.status.clone().unwrap();
     assert_eq!(status.winner.as_deref(), Some("alice"));
-    let judged: Vec<(&str, &str)> = status.diagnoses.iter().map(|d| (d.name.as_str(), d.verdict.as_str())).collect();
-    assert_eq!(judged, [("alice-1", "wrong"), ("alice-2", "correct")], "each diagnosis judged once across the restart");
+    let judged: Vec<(&str, Refusable<Verdict>)> =
+        status.diagnoses.iter().map(|d| (d.name.as_str(), d.verdict)).collect();
+    let expected = [("alice-1", Verdict::Wrong.into()), ("alice-2", Verdict::Correct.into())];
+    assert_eq!(judged, expected, "each diagnosis judged once across the restart");
     assert_eq!(faults_of(&services["warehouse"]) + faults_of(&services["pricing"]), 0, "faults reverted at the end");
     let debrief = truth_secret(&lab, &done).await.remove("debrief.md").expect("the debrief is kept with the truth");
     let debrief = String::from_utf8(debrief.0).unwrap();
@@ -231,7 +234,7 @@ async fn installed_scenarios_report_parse_errors_with_line_and_column() {
     drills.create(&PostParams::default(), &drill).await.unwrap();
     let status = eventually("drill refused", WAIT, || async {
         let s = drills.get("game-day").await.ok()?.status?;
-        (s.phase.as_deref() == Some("refused")).then_some(s)
+        (s.phase == Some(Refusable::Refused)).then_some(s)
     })
     .await;
     assert_eq!(status.conditions[0].reason, "ScenarioInvalid");

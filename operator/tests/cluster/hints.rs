@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use firedrill_operator::crd::Hint;
+use firedrill_drill::Phase;
+use firedrill_operator::crd::{Hint, HintOutcome};
 use kube::Api;
 use kube::api::PostParams;
 use serde_json::json;
@@ -44,15 +45,15 @@ async fn a_hint_is_unlocked_when_its_time_has_come_and_costs_points() {
     let _services = start_services(&lab).await;
     lab.start_operator().await;
     let created = create_drill(&lab, "game-day").await;
-    until_phase(&lab, "game-day", "active").await;
+    until_phase(&lab, "game-day", Phase::Active).await;
 
     let player = lab.player().await;
     let first = ask(&player, &lab.ns, "alice-hint-1").await;
-    assert_eq!(first.outcome.as_deref(), Some("unlocked"), "{first:?}");
+    assert_eq!(first.outcome, Some(HintOutcome::Unlocked), "{first:?}");
     assert_eq!((first.number, first.cost), (Some(1), Some(50)));
     assert!(first.text.unwrap().contains("What do they have in common?"));
     let second = ask(&player, &lab.ns, "alice-hint-2").await;
-    assert_eq!(second.outcome.as_deref(), Some("refused"));
+    assert_eq!(second.outcome, Some(HintOutcome::Refused));
     assert!(second.message.as_deref().unwrap_or("").contains("the next hint unlocks in"), "{second:?}");
 
     diagnose(&player, &lab.ns, "right", "warehouse", &answer(&lab, &created).await).await;

@@ -6,6 +6,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use firedrill_drill::Phase;
 use firedrill_operator::crd::Drill;
 use firedrill_operator::injection::agent::{LoadRequest, LoadgenClient};
 use kube::Api;
@@ -91,7 +92,7 @@ async fn a_drill_sets_the_scenarios_load_and_its_steps_then_hands_the_traffic_ba
     loadgen.until("the step's rate, 4 s after activation", (40.0, MIX)).await;
     let player = lab.player().await;
     diagnose(&player, &lab.ns, "right", "warehouse", &answer(&lab, &created).await).await;
-    until_phase(&lab, "game-day", "reverted").await;
+    until_phase(&lab, "game-day", Phase::Reverted).await;
     assert_eq!(loadgen.load().await, idle, "loadgen's own settings are back when the drill ends");
 
     // An ended drill no longer owns the traffic: deleting it leaves the rate alone.

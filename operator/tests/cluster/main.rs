@@ -7,7 +7,9 @@ mod support;
 
 mod bench;
 mod crds;
+mod deletion;
 mod drills;
+mod generation;
 mod hints;
 mod injection;
 mod load;

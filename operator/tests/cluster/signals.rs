@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use firedrill_backends::Backends;
 use firedrill_backends::http::Http;
+use firedrill_drill::Phase;
 use serde_json::json;
 
 use super::drills::{
@@ -86,7 +87,7 @@ async fn the_debrief_shows_when_each_signal_first_showed() {
     lab.start_operator().await;
 
     let created = create_drill(&lab, "game-day").await;
-    until_phase(&lab, "game-day", "active").await;
+    until_phase(&lab, "game-day", Phase::Active).await;
     victorialogs.log(MARKER).await;
     eventually("the operator records the marker signal", WAIT, || async {
         let truth: serde_json::Value =
