@@ -46,7 +46,7 @@ pub enum DrillCommand {
         #[arg(long)]
         seed: Option<u64>,
         /// Seconds of baseline traffic before the incident.
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = firedrill_drill::driver::DEFAULT_WARM_UP.as_secs())]
         warm_up: u64,
         /// Teams, for all-teams-play (each team scored); none = first correct answer wins.
         #[arg(long = "team")]

@@ -54,7 +54,7 @@ enum Command {
         #[arg(long, default_value = "player")]
         player: String,
         /// Seconds of baseline traffic before the incident starts.
-        #[arg(long, default_value_t = 30)]
+        #[arg(long, default_value_t = firedrill_drill::driver::DEFAULT_WARM_UP.as_secs())]
         warm_up: u64,
     },
     /// The local lab in the background: `up`, `status`, `down`.

@@ -25,7 +25,7 @@ pub struct StartRequest {
 }
 
 fn default_warm_up() -> u64 {
-    30
+    firedrill_drill::driver::DEFAULT_WARM_UP.as_secs()
 }
 
 /// `POST /drill/hints`: who takes the next hint (and pays for it).

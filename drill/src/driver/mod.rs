@@ -30,6 +30,10 @@ use crate::drill::{Drill, DrillError, Phase};
 use crate::scenario::Signal;
 use crate::time::Timestamp;
 
+/// Baseline traffic at the scenario's load before the faults go in, unless the drill says
+/// otherwise: long enough for the backends' 30 s rate windows to fill with the scenario's own
+/// traffic, so the incident starts from that scenario's normal, not from the idle lab's.
+pub const DEFAULT_WARM_UP: Duration = Duration::from_secs(30);
 /// How often pending signals are read. Two seconds resolves "when did the evidence show"
 /// finely enough for a debrief, and keeps a drill's queries to a few per second.
 pub const SIGNAL_POLL: Duration = Duration::from_secs(2);

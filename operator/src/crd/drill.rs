@@ -49,6 +49,11 @@ pub struct DrillSpec {
     /// Name of a Secret in the control namespace whose `seed` key replays a past draw.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seed_secret: Option<String>,
+    /// Seconds of baseline traffic at the scenario's load before the faults go in and the
+    /// clock starts (0..=600; default 30, as on the local lab).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[x_kube(validation = Rule::new("self >= 0 && self <= 600").message("warmUpSeconds must be between 0 and 600"))]
+    pub warm_up_seconds: Option<u32>,
 }
 
 /// How the round is won.

@@ -51,7 +51,7 @@ pub struct FaultInjectionSpec {
 }
 
 fn default_lease() -> u32 {
-    30
+    firedrill_drill::LEASE.seconds
 }
 
 /// Namespace + labels, and how many of the matching pods to pick.

@@ -85,6 +85,7 @@ fn operator(draw: &Draw) -> impl Translate {
             mode: DrillMode::FirstCorrectWins,
             teams: vec![],
             seed_secret: None,
+            warm_up_seconds: None,
         },
     );
     crd.metadata.namespace = Some("lab".into());

@@ -154,6 +154,7 @@ mod tests {
                 mode: Default::default(),
                 teams: Vec::new(),
                 seed_secret: None,
+                warm_up_seconds: None,
             },
         );
         drill.metadata.namespace = Some("lab".into());

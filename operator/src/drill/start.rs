@@ -41,8 +41,9 @@ pub async fn start(ctx: &Context, drill: &Drill, now: Timestamp) -> Result<Resul
         }
     };
     let id = format!("{}/{}", drill.namespace().unwrap_or_default(), drill.name_any());
+    let warm_up = drill.spec.warm_up_seconds.map_or(engine::driver::DEFAULT_WARM_UP, |s| Duration::from_secs(s.into()));
     let mut played = match engine::Drill::new(id, scenario, draw, mode, now) {
-        Ok(played) => played,
+        Ok(played) => played.with_warm_up(warm_up),
         Err(e) => return Ok(Err(Refusal("InvalidDrill", e.to_string()))),
     };
     played.start_warm_up(now).expect("a new drill is pending");

@@ -235,7 +235,7 @@ pub async fn publish(fi: &FaultInjection, ctx: &Context, type_: EventType, reaso
 }
 
 fn next_wakeup(fi: &FaultInjection, settled: bool) -> Duration {
-    let renew = Duration::from_secs(u64::from(fi.spec.lease_seconds.max(3)) / 3);
+    let renew = firedrill_drill::Lease::of(fi.spec.lease_seconds).renew_every;
     let wake = if settled { renew } else { RETRY.min(renew) };
     // Wake up for `durationSeconds` too, so expiry reverts on time rather than at a renewal.
     let until_expiry = expires_at(fi).map(|t| t.0.duration_since(now().0).unsigned_abs());

@@ -54,7 +54,7 @@ pub(super) async fn start_services(lab: &Lab) -> BTreeMap<&'static str, Running>
 pub(super) async fn create_drill(lab: &Lab, name: &str) -> Drill {
     let drill: Drill = serde_json::from_value(json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
-        "metadata": { "name": name }, "spec": { "scenario": "slow-shared-downstream" }
+        "metadata": { "name": name }, "spec": { "scenario": "slow-shared-downstream", "warmUpSeconds": 0 }
     }))
     .unwrap();
     Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns).create(&PostParams::default(), &drill).await.unwrap()
@@ -125,7 +125,7 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
     let drill: Drill = serde_json::from_value(json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
         "metadata": { "name": "game-day" },
-        "spec": { "scenario": "slow-shared-downstream", "timeLimitSeconds": 600 }
+        "spec": { "scenario": "slow-shared-downstream", "timeLimitSeconds": 600, "warmUpSeconds": 0 }
     }))
     .unwrap();
     Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns).create(&PostParams::default(), &drill).await.unwrap();
