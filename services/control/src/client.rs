@@ -141,7 +141,9 @@ impl Client {
     }
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
+/// An error and its sources in one line: hyper-util's errors hide the cause (e.g.
+/// "connection refused") one level down.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

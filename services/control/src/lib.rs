@@ -14,5 +14,5 @@ pub mod client;
 pub mod load;
 
 pub use admin::{AdminClient, FaultsReply};
-pub use client::{Client, ClientError, ErrorReply};
+pub use client::{Client, ClientError, ErrorReply, error_chain};
 pub use load::{LoadReply, LoadRequest, LoadgenClient};

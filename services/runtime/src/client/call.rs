@@ -197,7 +197,7 @@ impl Dependency {
             self.agent.record_injection(firedrill_fault::FaultKind::BreakPropagation);
         }
         let exchange = async {
-            let resp = self.http.request(req).await.map_err(|e| self.transport(error_chain(&e), n))?;
+            let resp = self.http.request(req).await.map_err(|e| self.transport(firedrill_control::error_chain(&e), n))?;
             let status = resp.status();
             let body = resp.into_body().collect().await.map_err(|e| self.transport(e.to_string(), n))?.to_bytes();
             Ok(Reply { status, body, attempts: n + 1 })
@@ -232,16 +232,4 @@ fn record_attempt(span: &tracing::Span, result: &Result<Reply, CallError>) {
             span.record("otel.status_code", "ERROR");
         }
     }
-}
-
-/// hyper-util's errors hide the cause (e.g. "connection refused") one level down.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut out = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
 }
