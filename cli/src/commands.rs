@@ -114,7 +114,7 @@ fn print_lab(status: &Value) {
     }
     println!("loadgen      http://{}/metrics", status["loadgen"].as_str().unwrap_or("?"));
     if let Some(phase) = status["drillPhase"].as_str() {
-        println!("drill        {phase}");
+        println!("drill        {phase}: {}", status["drillIncident"].as_str().unwrap_or(""));
     }
 }
 
@@ -125,7 +125,7 @@ pub async fn drill(cmd: DrillCommand) -> anyhow::Result<ExitCode> {
             let status = daemon::call(Method::POST, "/drill", Some(body)).await?;
             println!(
                 "{}\n{}",
-                paint(&format!("=== {} ===", status["title"].as_str().unwrap_or("")), Colour::Red),
+                paint(&format!("=== INCIDENT: {} ===", status["incident"].as_str().unwrap_or("")), Colour::Red),
                 status["briefing"].as_str().unwrap_or("")
             );
             println!(
@@ -148,7 +148,7 @@ fn print_status(s: &Value) {
     let secs = |k: &str| s[k].as_u64().unwrap_or(0) / 1000;
     println!(
         "{} — {}   elapsed {} s, remaining {} s",
-        s["scenario"].as_str().unwrap_or(""),
+        s["incident"].as_str().unwrap_or(""),
         s["phase"].as_str().unwrap_or(""),
         secs("elapsedMs"),
         secs("remainingMs")

@@ -28,13 +28,14 @@ const HELP: &str = "commands:
 
 pub async fn play(opts: PlayOptions, scenario: Scenario) -> anyhow::Result<()> {
     let progress = Progress::new(false);
-    progress.say(&format!("starting the lab for `{}` ...", scenario.name));
+    progress.say("starting the lab ...");
     let lab = Lab::up(&opts.lab).await.context("starting the lab")?;
     print_where_to_look(&lab);
     let briefing = scenario.briefing.clone();
+    let incident = format!("=== INCIDENT: {} ===", scenario.incident);
     let limit = scenario.time_limit();
     let mut session = Session::start(lab, scenario, opts.seed, Mode::FirstCorrectWins, opts.warm_up, &progress).await?;
-    println!("\n{}\n{briefing}", paint("=== INCIDENT ===", Colour::Red));
+    println!("\n{}\n{briefing}", paint(&incident, Colour::Red));
     println!("You have {} minutes. {HELP}\n", limit.as_secs() / 60);
     let result = run_prompt(&mut session, &opts.player, &progress).await;
     let (debrief, lab) = session.finish().await?;

@@ -142,9 +142,9 @@ impl Supervisor {
 
     pub async fn lab_status(&self) -> Reply {
         let state = self.state.lock().await;
-        let (lab, phase) = match &state.slot {
+        let (lab, drill) = match &state.slot {
             Slot::Idle(lab) => (Some(&**lab), None),
-            Slot::Drill(s) => (Some(&s.lab), Some(s.phase())),
+            Slot::Drill(s) => (Some(&s.lab), Some(s.status())),
             Slot::Empty => (None, None),
         };
         match lab {
@@ -157,7 +157,8 @@ impl Supervisor {
                     "jaeger": lab.backends.jaeger,
                     "victorialogs": lab.backends.victorialogs,
                     "logs": lab.logs(),
-                    "drillPhase": phase,
+                    "drillPhase": drill.as_ref().map(|d| d.phase),
+                    "drillIncident": drill.map(|d| d.incident),
                 }),
             ),
             None => (

@@ -53,7 +53,7 @@ pub fn status(drill: &Drill, truth: &Truth, now: Timestamp, conditions: Vec<Cond
         .collect();
     DrillStatus {
         phase: serde_json::to_value(view.phase).ok().and_then(|v| v.as_str().map(str::to_string)),
-        title: Some(view.title),
+        title: Some(view.incident),
         briefing: Some(view.briefing),
         created_at: drill.metadata.creation_timestamp.clone(),
         active_at: engine.injected_at().map(|t| time(t.as_millis())),
