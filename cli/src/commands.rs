@@ -38,9 +38,12 @@ pub enum LabCommand {
 pub enum DrillCommand {
     /// Start a drill: warm-up at baseline traffic, then the incident and the clock.
     Start {
-        /// Scenario name or file.
-        scenario: String,
-        /// Seed of the culprit draw (printed in the debrief, for replay).
+        /// Scenario name or file; none = a mystery drill, the scenario drawn from the catalog.
+        scenario: Option<String>,
+        /// Draw the scenario from these catalog names only (comma-separated).
+        #[arg(long, value_delimiter = ',', conflicts_with = "scenario")]
+        from: Vec<String>,
+        /// Seed of the draw, scenario and culprit (printed in the debrief, for replay).
         #[arg(long)]
         seed: Option<u64>,
         /// Seconds of baseline traffic before the incident.
@@ -120,8 +123,9 @@ fn print_lab(status: &Value) {
 
 pub async fn drill(cmd: DrillCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        DrillCommand::Start { scenario, seed, warm_up, teams } => {
-            let body = json!({ "scenario": scenario, "seed": seed, "warmUpSeconds": warm_up, "teams": teams });
+        DrillCommand::Start { scenario, from, seed, warm_up, teams } => {
+            let body =
+                json!({ "scenario": scenario, "from": from, "seed": seed, "warmUpSeconds": warm_up, "teams": teams });
             let status = daemon::call(Method::POST, "/drill", Some(body)).await?;
             println!(
                 "{}\n{}",

@@ -44,7 +44,10 @@ pub struct Supervisor {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct StartRequest {
-    scenario: String,
+    /// None: a mystery drill, the scenario drawn from the catalog (among `from`, if given).
+    scenario: Option<String>,
+    #[serde(default)]
+    from: Vec<String>,
     seed: Option<u64>,
     #[serde(default = "default_warm_up")]
     warm_up_seconds: u64,
@@ -173,7 +176,8 @@ impl Supervisor {
             Ok(r) => r,
             Err(e) => return bad(&format!("invalid drill request: {e}")),
         };
-        let scenario = match crate::catalog::scenario(&self.catalog_dir, &req.scenario) {
+        let seed = req.seed.unwrap_or_else(fresh_seed);
+        let scenario = match crate::catalog::pick(&self.catalog_dir, req.scenario.as_deref(), &req.from, seed) {
             Ok(s) => s,
             Err(e) => return bad(&format!("{e:#}")),
         };
@@ -182,12 +186,7 @@ impl Supervisor {
         } else {
             Mode::AllTeamsPlay { teams: req.teams.into_iter().collect() }
         };
-        let drill = match Session::prepare(
-            scenario,
-            req.seed.unwrap_or_else(fresh_seed),
-            mode,
-            Duration::from_secs(req.warm_up_seconds),
-        ) {
+        let drill = match Session::prepare(scenario, seed, mode, Duration::from_secs(req.warm_up_seconds)) {
             Ok(d) => d,
             Err(e) => return bad(&e.to_string()),
         };
@@ -214,7 +213,7 @@ impl Supervisor {
             Slot::Drill(s) => (StatusCode::OK, json!(s.status())),
             _ => (
                 StatusCode::NOT_FOUND,
-                json!({ "error": "no drill is running; start one with `firedrill drill start SCENARIO`" }),
+                json!({ "error": "no drill is running; start one with `firedrill drill start` (drawn) or `firedrill drill start SCENARIO`" }),
             ),
         }
     }
