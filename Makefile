@@ -25,8 +25,10 @@ unit: kube-tools helm-tool backends ## Unit and integration tests (real sockets,
 verify: release backends ## Every shipped scenario run on the local lab and checked on real Prometheus, Jaeger and VictoriaLogs
 	$(FIREDRILL) verify --junit target/verify.junit.xml
 
-play: release backends ## Play a drill in this terminal with all three signals: make play SCENARIO=retry-storm
-	$(FIREDRILL) play $(SCENARIO)
+# Without SCENARIO on the command line, play draws one (a mystery drill): the default above is
+# for the kind targets. FROM=a,b limits the draw.
+play: release backends ## Play a drill in this terminal with all three signals: make play (drawn), make play FROM=a,b, make play SCENARIO=retry-storm
+	$(FIREDRILL) play $(if $(filter command line environment,$(origin SCENARIO)),$(SCENARIO)) $(if $(FROM),--from $(FROM))
 
 lab-up: release backends ## Start the local lab in the background (then: firedrill drill start ...)
 	$(FIREDRILL) lab up

@@ -1,11 +1,12 @@
-//! Finding and loading scenario files: `scenarios/` by default, or the files named.
+//! Finding and loading scenario files: `scenarios/` by default, or the files named; and the
+//! scenario of a drill, named by a facilitator or drawn by the engine (a mystery drill).
 
 use std::path::{Path, PathBuf};
 
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use firedrill_drill::{Catalog, Draw, Scenario};
+use firedrill_drill::{Catalog, Draw, Scenario, ScenarioDrawError};
 
 /// The `.yaml` files of a directory, sorted.
 pub fn files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -53,8 +54,25 @@ pub fn scenario(dir: &Path, name: &str) -> anyhow::Result<Scenario> {
     match catalog.get(name) {
         Some(s) => Ok(s.clone()),
         None => {
-            let names: Vec<&str> = catalog.iter().map(|s| s.name.as_str()).collect();
-            bail!("no scenario `{name}` in {}; expected one of {}", dir.display(), names.join(", "))
+            let catalog = catalog.iter().map(|s| s.name.clone()).collect();
+            let e = ScenarioDrawError::Unknown { unknown: vec![name.to_string()], catalog };
+            Err(anyhow::Error::new(e).context(format!("the scenario catalog in {}", dir.display())))
+        }
+    }
+}
+
+/// The scenario of a drill: the one `name`d (a file or a catalog name), or one the engine draws
+/// with `seed` from the catalog, among `from` when given. Unknown names fail with a
+/// [`ScenarioDrawError`] (bad input, exit 64).
+pub fn pick(dir: &Path, name: Option<&str>, from: &[String], seed: u64) -> anyhow::Result<Scenario> {
+    match name {
+        Some(name) if from.is_empty() => scenario(dir, name),
+        Some(name) => bail!("scenario `{name}` and a --from list were both given; expected one or the other"),
+        None => {
+            let catalog = load(dir)?;
+            let drawn = firedrill_drill::draw_scenario(&catalog, seed, from)
+                .with_context(|| format!("the scenario catalog in {}", dir.display()))?;
+            Ok(drawn.clone())
         }
     }
 }

@@ -40,9 +40,12 @@ pub enum LabCommand {
 pub enum DrillCommand {
     /// Start a drill: warm-up at baseline traffic, then the incident and the clock.
     Start {
-        /// Scenario name or file.
-        scenario: String,
-        /// Seed of the culprit draw (printed in the debrief, for replay).
+        /// Scenario name or file; none = a mystery drill, the scenario drawn from the catalog.
+        scenario: Option<String>,
+        /// Draw the scenario from these catalog names only (comma-separated).
+        #[arg(long, value_delimiter = ',', conflicts_with = "scenario")]
+        from: Vec<String>,
+        /// Seed of the draw, scenario and culprit (printed in the debrief, for replay).
         #[arg(long)]
         seed: Option<u64>,
         /// Seconds of baseline traffic before the incident.
@@ -119,18 +122,18 @@ fn print_lab(status: &LabStatus) {
     }
     println!("loadgen      http://{}/metrics", status.loadgen);
     if let Some(phase) = status.drill_phase.and_then(|p| serde_json::to_value(p).ok()) {
-        println!("drill        {}", phase.as_str().unwrap_or("?"));
+        println!("drill        {}: {}", phase.as_str().unwrap_or("?"), status.drill_incident.as_deref().unwrap_or(""));
     }
 }
 
 pub async fn drill(cmd: DrillCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        DrillCommand::Start { scenario, seed, warm_up, teams } => {
-            let request = StartRequest { scenario, seed, warm_up_seconds: warm_up, teams };
+        DrillCommand::Start { scenario, from, seed, warm_up, teams } => {
+            let request = StartRequest { scenario, from, seed, warm_up_seconds: warm_up, teams };
             let status = daemon::call(Method::POST, "/drill", Some(serde_json::to_value(&request)?)).await?;
             println!(
                 "{}\n{}",
-                paint(&format!("=== {} ===", status["title"].as_str().unwrap_or("")), Colour::Red),
+                paint(&format!("=== INCIDENT: {} ===", status["incident"].as_str().unwrap_or("")), Colour::Red),
                 status["briefing"].as_str().unwrap_or("")
             );
             println!(
@@ -153,7 +156,7 @@ fn print_status(s: &Value) {
     let secs = |k: &str| s[k].as_u64().unwrap_or(0) / 1000;
     println!(
         "{} — {}   elapsed {} s, remaining {} s",
-        s["scenario"].as_str().unwrap_or(""),
+        s["incident"].as_str().unwrap_or(""),
         s["phase"].as_str().unwrap_or(""),
         secs("elapsedMs"),
         secs("remainingMs")

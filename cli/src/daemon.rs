@@ -19,6 +19,14 @@ use crate::lab::{Lab, LabOptions, free_addr};
 use crate::supervisor::Supervisor;
 use crate::teardown::{Found, count, remove_lab_dir};
 
+/// The supervisor refused a request; `status` 400 means the request itself was bad input.
+#[derive(Debug, thiserror::Error)]
+#[error("{reason}")]
+pub struct Refused {
+    pub status: http::StatusCode,
+    pub reason: String,
+}
+
 /// Where the running lab's pointer file lives.
 pub fn lab_dir() -> PathBuf {
     PathBuf::from(".firedrill").join("lab")
@@ -146,11 +154,11 @@ pub async fn call(method: Method, path: &str, body: Option<serde_json::Value>) -
     let url = format!("http://{}{path}", pointer.control);
     match Http::default().send(method, &url, None, body.map(|b| b.to_string())).await {
         Ok(bytes) => Ok(serde_json::from_slice(&bytes)?),
-        Err(HttpError::Status { body, .. }) => {
+        Err(HttpError::Status { body, status, .. }) => {
             let reason = serde_json::from_str::<serde_json::Value>(&body)
                 .ok()
                 .and_then(|v| v["error"].as_str().map(String::from));
-            bail!("{}", reason.unwrap_or(body))
+            Err(Refused { status, reason: reason.unwrap_or(body) }.into())
         }
         Err(e) => Err(e).context("the lab supervisor did not answer; is the lab still up? (`firedrill lab status`)"),
     }

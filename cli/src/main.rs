@@ -29,7 +29,10 @@ use crate::output::{Colour, Progress, paint};
 
 /// Chaos drills for on-call engineers: break a lab of real services, find the root cause.
 #[derive(Parser, Debug)]
-#[command(version, after_help = "Start with: firedrill play retry-storm   (see `firedrill scenarios list`)")]
+#[command(
+    version,
+    after_help = "Start with: firedrill play   (a scenario drawn from the catalog; `firedrill scenarios list` to name one)"
+)]
 struct Cli {
     /// Scenario catalog directory.
     #[arg(long, global = true, env = "FIREDRILL_SCENARIOS", default_value = "scenarios")]
@@ -45,9 +48,13 @@ struct Cli {
 enum Command {
     /// Play one drill in this terminal: lab up, warm-up, incident, debrief, lab down.
     Play {
-        /// Scenario name (from the catalog) or path to a scenario file.
-        scenario: String,
-        /// Seed of the culprit draw; the debrief prints it so a drill can be replayed.
+        /// Scenario name (from the catalog) or path to a scenario file; none = a mystery drill,
+        /// the scenario drawn from the catalog.
+        scenario: Option<String>,
+        /// Draw the scenario from these catalog names only (comma-separated).
+        #[arg(long, value_delimiter = ',', conflicts_with = "scenario")]
+        from: Vec<String>,
+        /// Seed of the draw (scenario and culprit); the debrief prints it so a drill can be replayed.
         #[arg(long)]
         seed: Option<u64>,
         /// Your name on the leaderboard.
@@ -136,8 +143,19 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("firedrill: {e:#}");
-            ExitCode::FAILURE
+            exit_code(&e)
         }
+    }
+}
+
+/// 64 for bad input (an unknown scenario, a request the supervisor refused as bad), as for
+/// bad flags; 1 for everything else.
+fn exit_code(e: &anyhow::Error) -> ExitCode {
+    let refused = e.downcast_ref::<daemon::Refused>().is_some_and(|r| r.status == ::http::StatusCode::BAD_REQUEST);
+    if refused || e.downcast_ref::<firedrill_drill::ScenarioDrawError>().is_some() {
+        ExitCode::from(64)
+    } else {
+        ExitCode::FAILURE
     }
 }
 
@@ -156,11 +174,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let scenario = catalog::scenario(&cli.scenarios_dir, &args.scenario)?;
             signals::command::signals(args, &scenario).await
         }
-        Command::Play { scenario, seed, player, warm_up } => {
-            let scenario = catalog::scenario(&cli.scenarios_dir, &scenario)?;
-            let lab = lab_options(&scenario, bin_dir, "play")?;
+        Command::Play { scenario, from, seed, player, warm_up } => {
             let seed = seed.unwrap_or_else(session::fresh_seed);
-            let opts = play::PlayOptions { lab, seed, player, warm_up: Duration::from_secs(warm_up) };
+            let replay = play::replay_command(scenario.as_deref(), &from, seed);
+            let scenario = catalog::pick(&cli.scenarios_dir, scenario.as_deref(), &from, seed)?;
+            let lab = lab_options(&scenario, bin_dir, "play")?;
+            let opts = play::PlayOptions { lab, seed, player, warm_up: Duration::from_secs(warm_up), replay };
             play::play(opts, scenario).await?;
             Ok(ExitCode::SUCCESS)
         }

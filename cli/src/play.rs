@@ -17,6 +17,18 @@ pub struct PlayOptions {
     pub seed: u64,
     pub player: String,
     pub warm_up: Duration,
+    /// How to play this drill again, printed after the debrief (it holds the seed).
+    pub replay: String,
+}
+
+/// `firedrill play [SCENARIO] [--from ...] --seed N`: the same draw again.
+pub fn replay_command(scenario: Option<&str>, from: &[String], seed: u64) -> String {
+    let what = match (scenario, from) {
+        (Some(name), _) => format!(" {name}"),
+        (None, []) => String::new(),
+        (None, from) => format!(" --from {}", from.join(",")),
+    };
+    format!("firedrill play{what} --seed {seed}")
 }
 
 const HELP: &str = "commands:
@@ -28,13 +40,14 @@ const HELP: &str = "commands:
 
 pub async fn play(opts: PlayOptions, scenario: Scenario) -> anyhow::Result<()> {
     let progress = Progress::new(false);
-    progress.say(&format!("starting the lab for `{}` ...", scenario.name));
+    progress.say("starting the lab ...");
     let lab = Lab::up(&opts.lab).await.context("starting the lab")?;
     print_where_to_look(&lab);
     let briefing = scenario.briefing.clone();
+    let incident = format!("=== INCIDENT: {} ===", scenario.incident);
     let limit = scenario.time_limit();
     let mut session = Session::start(lab, scenario, opts.seed, Mode::FirstCorrectWins, opts.warm_up, &progress).await?;
-    println!("\n{}\n{briefing}", paint("=== INCIDENT ===", Colour::Red));
+    println!("\n{}\n{briefing}", paint(&incident, Colour::Red));
     println!("You have {} minutes. {HELP}\n", limit.as_secs() / 60);
     let result = run_prompt(&mut session, &opts.player, &progress).await;
     let (debrief, lab) = session.finish().await?;
@@ -42,7 +55,7 @@ pub async fn play(opts: PlayOptions, scenario: Scenario) -> anyhow::Result<()> {
     let saved = lab.dir.join("debrief.json");
     std::fs::write(&saved, serde_json::to_vec_pretty(&debrief)?)
         .with_context(|| format!("writing {}", saved.display()))?;
-    println!("(debrief saved to {}; replay with --seed {})", saved.display(), debrief.seed);
+    println!("(debrief saved to {}; replay with `{}`)", saved.display(), opts.replay);
     lab.down().await;
     result
 }

@@ -36,7 +36,8 @@ impl Session {
     /// nothing is touched yet, so a refusal (bad mode, bad teams) leaves the lab as it was.
     pub fn prepare(scenario: Scenario, seed: u64, mode: Mode, warm_up: Duration) -> Result<Drill, DrillError> {
         let draw = Draw::new(&scenario, seed);
-        let id = format!("{}-{}", scenario.name, now().0);
+        // Not the scenario's name: the id is in the player view, and the name gives the cause.
+        let id = format!("drill-{}", now().0);
         let mut drill = Drill::new(id, scenario, draw, mode, now())?.with_warm_up(warm_up);
         drill.start_warm_up(now())?;
         Ok(drill)

@@ -122,13 +122,14 @@ impl Supervisor {
 
     pub async fn lab_status(&self) -> Reply {
         let state = self.state.lock().await;
-        let (lab, phase) = match &state.slot {
+        let (lab, drill) = match &state.slot {
             Slot::Idle(lab) => (Some(&**lab), None),
-            Slot::Drill(s) => (Some(&s.lab), Some(s.phase())),
+            Slot::Drill(s) => (Some(&s.lab), Some(s.status())),
             Slot::Empty => (None, None),
         };
+        let (phase, incident) = drill.map(|d| (d.phase, d.incident)).unzip();
         match lab {
-            Some(lab) => reply(StatusCode::OK, &lab_view(lab, phase)),
+            Some(lab) => reply(StatusCode::OK, &lab_view(lab, phase, incident)),
             None => error(StatusCode::SERVICE_UNAVAILABLE, "the lab was lost; run `firedrill lab down` then `lab up`"),
         }
     }
@@ -138,7 +139,8 @@ impl Supervisor {
             Ok(r) => r,
             Err(e) => return bad(&format!("invalid drill request: {e}")),
         };
-        let scenario = match crate::catalog::scenario(&self.catalog_dir, &req.scenario) {
+        let seed = req.seed.unwrap_or_else(fresh_seed);
+        let scenario = match crate::catalog::pick(&self.catalog_dir, req.scenario.as_deref(), &req.from, seed) {
             Ok(s) => s,
             Err(e) => return bad(&format!("{e:#}")),
         };
@@ -147,12 +149,7 @@ impl Supervisor {
         } else {
             Mode::AllTeamsPlay { teams: req.teams.into_iter().collect() }
         };
-        let drill = match Session::prepare(
-            scenario,
-            req.seed.unwrap_or_else(fresh_seed),
-            mode,
-            Duration::from_secs(req.warm_up_seconds),
-        ) {
+        let drill = match Session::prepare(scenario, seed, mode, Duration::from_secs(req.warm_up_seconds)) {
             Ok(d) => d,
             Err(e) => return bad(&e.to_string()),
         };
@@ -174,7 +171,10 @@ impl Supervisor {
         let state = self.state.lock().await;
         match &state.slot {
             Slot::Drill(s) => reply(StatusCode::OK, &s.status()),
-            _ => error(StatusCode::NOT_FOUND, "no drill is running; start one with `firedrill drill start SCENARIO`"),
+            _ => error(
+                StatusCode::NOT_FOUND,
+                "no drill is running; start one with `firedrill drill start` (drawn) or `firedrill drill start SCENARIO`",
+            ),
         }
     }
 
@@ -235,7 +235,7 @@ impl Supervisor {
     }
 }
 
-fn lab_view(lab: &Lab, drill_phase: Option<Phase>) -> LabStatus {
+fn lab_view(lab: &Lab, drill_phase: Option<Phase>, drill_incident: Option<String>) -> LabStatus {
     let instances = lab
         .instances
         .iter()
@@ -249,6 +249,7 @@ fn lab_view(lab: &Lab, drill_phase: Option<Phase>) -> LabStatus {
         victorialogs: lab.backends.victorialogs,
         logs: lab.logs(),
         drill_phase,
+        drill_incident,
     }
 }
 

@@ -1,5 +1,7 @@
 //! Black-box tests of the `firedrill` binary with the real service binaries on loopback:
-//! scenario validation errors, and a whole drill through the background lab.
+//! scenario validation errors, and whole mystery drills (the scenario drawn by the engine)
+//! through the background lab and through `play`, in which players see the incident title
+//! and never the scenario's name or title before the debrief.
 //!
 //! The service binaries must sit next to `firedrill` (`cargo test --workspace` and
 //! `make test` build them); `FIREDRILL_BIN_DIR` overrides.
@@ -9,7 +11,20 @@ mod common;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use common::{bin_dir, catalog, eventually, firedrill, run, stdout};
+use common::{bin_dir, catalog, eventually, firedrill, run, stderr, stdout};
+
+/// What `timeout-too-short` is called in the catalog (the cause) and on the page (the symptom).
+const NAME: &str = "timeout-too-short";
+const TITLE: &str = "Impatient callers";
+const INCIDENT: &str = "storefront errors";
+
+/// Asserts that `what` a player saw names the incident and neither the scenario nor its title.
+fn assert_mystery(what: &str, text: &str) {
+    assert!(text.contains(INCIDENT), "{what} lacks the incident title: {text}");
+    for secret in [NAME, TITLE] {
+        assert!(!text.contains(secret), "{what} gives the scenario away (`{secret}`): {text}");
+    }
+}
 
 fn json(o: &Output) -> serde_json::Value {
     assert!(o.status.success(), "firedrill failed: {}", String::from_utf8_lossy(&o.stderr));
@@ -55,13 +70,24 @@ fn a_drill_runs_end_to_end_through_the_background_lab() {
         lab["instances"].as_array().unwrap().iter().map(|i| i["addr"].as_str().unwrap().to_string()).collect();
     assert!(addrs.len() >= 6, "every service runs: {lab}");
 
-    // Seed 3 draws the `inventory-warehouse-timeout` culprit of timeout-too-short.
-    let started = run(cwd, &["drill", "start", "timeout-too-short", "--seed", "3", "--warm-up", "1"]);
+    let unknown = run(cwd, &["drill", "start", "--from", "timeout-too-short,retyr-storm"]);
+    assert_eq!(unknown.status.code(), Some(64), "an unknown --from name is bad input: {}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("`retyr-storm`") && stderr(&unknown).contains("retry-storm, sampling-blackout"));
+
+    // Seed 3 draws timeout-too-short from these three, and its `inventory-warehouse-timeout`.
+    let from = "retry-storm,timeout-too-short,pool-starvation";
+    let started = run(cwd, &["drill", "start", "--from", from, "--seed", "3", "--warm-up", "1"]);
     assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    assert_mystery("drill start", &(stdout(&started) + &stderr(&started)));
     let status = eventually(Duration::from_secs(20), || {
         let s = json(&run(cwd, &["drill", "status", "--json"]));
         (s["phase"] == "active").then_some(s)
     });
+    assert_eq!(status["incident"], INCIDENT);
+    assert_mystery("drill status --json", &status.to_string());
+    assert_mystery("drill status", &stdout(&run(cwd, &["drill", "status"])));
+    assert_mystery("lab status", &stdout(&run(cwd, &["lab", "status"])));
+    assert_mystery("lab status --json", &json(&run(cwd, &["lab", "status", "--json"])).to_string());
     // The scenario's traffic, rate *and* mix: loadgen echoes the mix it was given, so the
     // scenario's `product=4,checkout=1` tells it apart from the lab's own `product=8,checkout=2`
     // (the same ratio here, by chance), and its 60 rps from the lab's 20.
@@ -88,7 +114,10 @@ fn a_drill_runs_end_to_end_through_the_background_lab() {
         out.status.success().then(|| json(&out))
     });
     assert_eq!(debrief["culprit"], "inventory-warehouse-timeout");
+    assert_eq!((&debrief["scenario"], &debrief["title"]), (&NAME.into(), &TITLE.into()), "the debrief reveals it");
     assert_eq!(debrief["seed"], 3);
+    let markdown = stdout(&run(cwd, &["debrief"]));
+    assert!(markdown.contains(&format!("{TITLE} ({NAME})")), "{markdown}");
     assert_eq!(debrief["winner"], "ada");
     let board = stdout(&run(cwd, &["leaderboard"]));
     assert!(board.contains("ada"), "{board}");
@@ -110,7 +139,18 @@ fn play_runs_a_whole_drill_from_a_piped_prompt() {
         .env("FIREDRILL_BIN_DIR", bin_dir())
         .env("FIREDRILL_SCENARIOS", catalog())
         .env("NO_COLOR", "1")
-        .args(["play", "timeout-too-short", "--seed", "3", "--warm-up", "1", "--player", "bo"])
+        // Seed 3 draws timeout-too-short from these two, and its `inventory-warehouse-timeout`.
+        .args([
+            "play",
+            "--from",
+            "pool-starvation,timeout-too-short",
+            "--seed",
+            "3",
+            "--warm-up",
+            "1",
+            "--player",
+            "bo",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
@@ -132,8 +172,28 @@ fn play_runs_a_whole_drill_from_a_piped_prompt() {
     assert!(out.status.success(), "play failed: {}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("timeout-misconfiguration"), "the classes are listed: {text}");
     assert!(text.contains("WRONG") && text.contains("CORRECT"), "{text}");
-    assert!(text.contains("# Debrief") && text.contains("inventory-warehouse-timeout"), "{text}");
-    assert!(text.contains("looked at client outcomes"), "the note reaches the debrief: {text}");
+    let (before, debrief) = text.split_once("# Debrief").unwrap_or_else(|| panic!("no debrief: {text}"));
+    assert_mystery("play before the debrief", &format!("{before}{}", stderr(&out)));
+    assert!(debrief.contains(&format!("{TITLE} ({NAME})")), "the debrief reveals the scenario: {debrief}");
+    assert!(debrief.contains("inventory-warehouse-timeout"), "{debrief}");
+    assert!(debrief.contains("looked at client outcomes"), "the note reaches the debrief: {debrief}");
+    let replay = "replay with `firedrill play --from pool-starvation,timeout-too-short --seed 3`";
+    assert!(debrief.contains(replay), "the seed is printed after the debrief only: {debrief}");
+    assert!(!before.contains("--seed 3"), "{before}");
+}
+
+#[test]
+fn play_refuses_unknown_scenarios_and_lists_the_catalog() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["play", "--from", "retry-storm,no-such"][..], &["play", "no-such"]] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(64), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("no scenario `no-such`") && err.contains("one-bad-replica, pool-starvation"), "{err}");
+    }
+    assert!(!dir.path().join(".firedrill").exists(), "nothing starts for bad input");
+    let both = run(dir.path(), &["play", "retry-storm", "--from", "retry-storm"]);
+    assert_eq!(both.status.code(), Some(64), "a name and --from conflict: {}", stderr(&both));
 }
 
 /// `firedrill signals` on the background lab's backends, phase by phase, with the faults

@@ -1,11 +1,14 @@
-//! The seeded culprit draw, and the fault documents it produces.
+//! The seeded draws: of a scenario from a catalog (a mystery drill), of a culprit from its
+//! scenario, and the fault documents the culprit produces.
 //!
-//! A drill picks one culprit from its scenario with a seed. The seed is all a replay needs, so
-//! the pick must never change with a crate upgrade: the generator is splitmix64, written out
-//! here (a few lines, with published constants), and the index is taken with a fixed
-//! multiply-shift rather than a library's range method.
+//! A drill picks one culprit from its scenario with a seed; a mystery drill picks the scenario
+//! with the same seed first. The seed is all a replay needs, so the picks must never change
+//! with a crate upgrade: the generator is splitmix64, written out here (a few lines, with
+//! published constants), and the index is taken with a fixed multiply-shift rather than a
+//! library's range method. The culprit takes the stream's first number and the scenario its
+//! second, so the two picks are independent and a named scenario's draw is unchanged.
 
-use crate::scenario::{Culprit, Scenario, Target};
+use crate::scenario::{Catalog, Culprit, Scenario, Target};
 use firedrill_fault::Fault;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -27,6 +30,19 @@ pub struct Draw {
     pub always: Vec<Target>,
     /// Replica count per service, to expand targets without a replica index.
     pub replicas: BTreeMap<String, u32>,
+}
+
+/// Why no scenario could be drawn.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioDrawError {
+    #[error("no scenario {} in the catalog; expected names from {}", quote(.unknown), .catalog.join(", "))]
+    Unknown { unknown: Vec<String>, catalog: Vec<String> },
+    #[error("the catalog has no scenarios; expected at least one to draw from")]
+    Empty,
+}
+
+fn quote(names: &[String]) -> String {
+    names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// Faults per `(service, replica index)`.
@@ -56,6 +72,29 @@ impl SplitMix64 {
         let wide = u128::from(self.next_u64()) * n as u128;
         (wide >> 64) as usize
     }
+}
+
+// === draw_scenario ===
+
+/// The scenario of a mystery drill: one of `from` (the whole catalog when empty), picked with
+/// `seed`. `from` is a set: order and repeats do not change the pick, so `--from a,b` and
+/// `--from b,a` replay alike. Any name not in the catalog is refused, with the catalog listed.
+pub fn draw_scenario<'c>(catalog: &'c Catalog, seed: u64, from: &[String]) -> Result<&'c Scenario, ScenarioDrawError> {
+    let unknown: Vec<String> = from.iter().filter(|n| catalog.get(n).is_none()).cloned().collect();
+    if !unknown.is_empty() {
+        let catalog = catalog.iter().map(|s| s.name.clone()).collect();
+        return Err(ScenarioDrawError::Unknown { unknown, catalog });
+    }
+    let pool: Vec<&Scenario> = match from {
+        [] => catalog.iter().collect(),
+        names => catalog.iter().filter(|s| names.contains(&s.name)).collect(),
+    };
+    if pool.is_empty() {
+        return Err(ScenarioDrawError::Empty);
+    }
+    let mut rng = SplitMix64::new(seed);
+    rng.next_u64(); // the culprit draw's number
+    Ok(pool[rng.below(pool.len())])
 }
 
 // === impl Draw ===
@@ -118,6 +157,60 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
         let text = std::fs::read_to_string(dir.join(format!("{name}.yaml"))).unwrap();
         Scenario::from_yaml(name, &text).unwrap()
+    }
+
+    fn catalog() -> Catalog {
+        let names = ["retry-storm", "timeout-too-short", "pool-starvation", "one-bad-replica"];
+        let texts: Vec<_> = names.iter().map(|n| (*n, text(n))).collect();
+        Catalog::load(texts.iter().map(|(n, t)| (*n, t.as_str()))).unwrap()
+    }
+
+    fn text(name: &str) -> String {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        std::fs::read_to_string(dir.join(format!("{name}.yaml"))).unwrap()
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn a_seed_replays_the_scenario_and_its_culprit() {
+        let c = catalog();
+        let mut pairs = std::collections::BTreeSet::new();
+        for seed in 0..200 {
+            let s = draw_scenario(&c, seed, &[]).unwrap();
+            assert_eq!(draw_scenario(&c, seed, &[]).unwrap().name, s.name, "seed {seed} replays");
+            pairs.insert((s.name.clone(), Draw::new(s, seed).culprit.id));
+        }
+        let scenarios: std::collections::BTreeSet<_> = pairs.iter().map(|(s, _)| s).collect();
+        assert_eq!(scenarios.len(), c.len(), "every scenario is drawn");
+        let culprits: usize = c.iter().map(|s| s.culprits.len()).sum();
+        assert_eq!(pairs.len(), culprits, "every culprit of every scenario: the picks are independent");
+    }
+
+    #[test]
+    fn from_limits_the_draw_as_a_set_and_refuses_unknown_names() {
+        let c = catalog();
+        let from = names(&["pool-starvation", "retry-storm"]);
+        let reversed = names(&["retry-storm", "pool-starvation", "retry-storm"]);
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..64 {
+            let s = draw_scenario(&c, seed, &from).unwrap();
+            assert!(from.contains(&s.name), "{} is not in --from", s.name);
+            assert_eq!(draw_scenario(&c, seed, &reversed).unwrap().name, s.name, "order does not matter");
+            seen.insert(s.name.clone());
+        }
+        assert_eq!(seen.len(), 2);
+        assert_eq!(draw_scenario(&c, 9, &names(&["retry-storm"])).unwrap().name, "retry-storm");
+        let e = draw_scenario(&c, 1, &names(&["retry-storm", "retry-strom"])).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "no scenario `retry-strom` in the catalog; expected names from one-bad-replica, pool-starvation, retry-storm, timeout-too-short"
+        );
+        assert_eq!(draw_scenario(&Catalog::default(), 1, &[]), Err(ScenarioDrawError::Empty));
+        let pinned = draw_scenario(&c, 3, &names(&["pool-starvation", "timeout-too-short"])).unwrap();
+        assert_eq!(pinned.name, "timeout-too-short", "the CLI tests rely on it");
     }
 
     #[test]

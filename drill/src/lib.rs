@@ -18,7 +18,7 @@ pub mod scoring;
 pub mod time;
 pub mod verdict;
 
-pub use draw::Draw;
+pub use draw::{Draw, ScenarioDrawError, draw_scenario};
 pub use time::Timestamp;
 pub use verdict::Verdict;
 pub mod debrief;

@@ -12,7 +12,12 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct StartRequest {
-    pub scenario: String,
+    /// `None`: a mystery drill, the scenario drawn from the catalog (among `from`, if given).
+    #[serde(default)]
+    pub scenario: Option<String>,
+    /// Limits the draw to these scenarios.
+    #[serde(default)]
+    pub from: Vec<String>,
     /// The draw's seed (`None`: a fresh one).
     #[serde(default)]
     pub seed: Option<u64>,
@@ -47,6 +52,8 @@ pub struct LabStatus {
     pub logs: PathBuf,
     /// The running drill's phase, if one runs.
     pub drill_phase: Option<Phase>,
+    /// The running drill's neutral incident title (never the scenario's name).
+    pub drill_incident: Option<String>,
 }
 
 /// One service replica, as players may see it.
@@ -112,9 +119,11 @@ mod tests {
             victorialogs: None,
             logs: "logs".into(),
             drill_phase: Some(Phase::WarmUp),
+            drill_incident: Some("storefront latency".into()),
         };
         let value = serde_json::to_value(&status).unwrap();
         assert_eq!(value["drillPhase"], "warm-up", "{value}");
+        assert_eq!(value["drillIncident"], "storefront latency", "{value}");
         assert!(value["instances"][0].get("admin").is_none(), "no admin port for players: {value}");
         assert_eq!(serde_json::from_value::<LabStatus>(value).unwrap(), status);
     }

@@ -2,7 +2,9 @@
 //!
 //! `DrillStatus` is built field by field from the drill and has no path to the draw: no
 //! culprit, no answer key, no fault list and no seed (a seed replays the draw, so it is the
-//! truth too; it appears in the debrief). Verdicts are shown, as feedback players earn.
+//! truth too; it appears in the debrief). Nor the scenario's name or title, which name the
+//! cause: players get the incident title, what the page says, and the debrief reveals the
+//! rest. Verdicts are shown, as feedback players earn.
 
 use super::{Drill, Mode, Phase};
 use crate::scoring::{self, Attempts};
@@ -16,9 +18,10 @@ use std::collections::BTreeSet;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DrillStatus {
+    /// The caller's id for the drill; hosts choose one that does not name the scenario.
     pub id: String,
-    pub scenario: String,
-    pub title: String,
+    /// What the page says (`storefront latency`), the scenario's `incident`.
+    pub incident: String,
     pub briefing: String,
     pub phase: Phase,
     pub mode: Mode,
@@ -88,8 +91,7 @@ impl Drill {
         let origin = self.injected_at.unwrap_or(self.created_at);
         DrillStatus {
             id: self.id.clone(),
-            scenario: self.scenario.name.clone(),
-            title: self.scenario.title.clone(),
+            incident: self.scenario.incident.clone(),
             briefing: self.scenario.briefing.clone(),
             phase: self.phase,
             mode: self.mode.clone(),

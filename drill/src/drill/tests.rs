@@ -163,6 +163,40 @@ fn status_never_reveals_the_truth() {
     assert!(serde_json::to_string(&d).unwrap().contains("stock-query-hang"));
 }
 
+/// Every shipped scenario, parsed.
+fn shipped() -> Vec<Scenario> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.retain(|p| p.extension().is_some_and(|x| x == "yaml"));
+    files.sort();
+    let parse = |p: &std::path::PathBuf| Scenario::from_yaml("s.yaml", &std::fs::read_to_string(p).unwrap()).unwrap();
+    files.iter().map(parse).collect()
+}
+
+#[test]
+fn the_player_view_of_every_scenario_names_only_the_incident() {
+    let scenarios = shipped();
+    assert!(scenarios.len() >= 8);
+    for s in scenarios {
+        for culprit in &s.culprits {
+            let draw = Draw::of_culprit(&s, &culprit.id, 5).unwrap();
+            let mut d = Drill::new("drill-1", s.clone(), draw, Mode::FirstCorrectWins, t(0) - 60).unwrap();
+            d.start_warm_up(t(0) - 30).unwrap();
+            let warming = serde_json::to_string(&d.status(t(0) - 10)).unwrap();
+            d.activate(t(0)).unwrap();
+            while d.unlock_hint(t(599), "ann").is_ok() {}
+            let active = serde_json::to_string(&d.status(t(599))).unwrap();
+            for json in [&warming, &active] {
+                assert!(json.contains(&format!("\"incident\":\"{}\"", s.incident)), "{json}");
+                let ids = s.culprits.iter().map(|c| c.id.as_str());
+                for secret in [s.name.as_str(), s.title.as_str()].into_iter().chain(ids) {
+                    assert!(!json.contains(secret), "{}: the player view leaks `{secret}`: {json}", s.name);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn signals_are_recorded_once_and_must_exist() {
     let mut d = active(Mode::FirstCorrectWins);

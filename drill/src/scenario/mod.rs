@@ -7,6 +7,7 @@
 //! docs/scenario-format.md documents every field.
 
 mod catalog;
+mod incident;
 mod logs;
 mod parse;
 mod path;
@@ -45,8 +46,11 @@ pub struct Scenario {
     pub kind: String,
     /// Kebab-case identifier, unique in a catalog (`retry-storm`).
     pub name: String,
-    /// Human title.
+    /// Human title; it names the cause, so players see it only in the debrief.
     pub title: String,
+    /// What the page says, shown to players instead of the name and title: a symptom and where
+    /// it shows (`storefront latency`), never the scenario, a culprit's service or a mechanism.
+    pub incident: String,
     pub difficulty: Difficulty,
     /// The clock players get once faults are active (60..=7200).
     pub time_limit_seconds: u32,

@@ -33,6 +33,7 @@ hints:
   - afterSeconds: 60
     cost: 10
     text: Look at inventory.
+incident: storefront latency
 ";
 
 pub(super) fn errors(text: &str) -> Vec<String> {
@@ -284,4 +285,30 @@ fn the_documented_example_loads() {
     let yaml = &after[start..start + after[start..].find("```").unwrap()];
     let s = Scenario::from_yaml("example.yaml", yaml).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.name, "timeout-too-short");
+}
+
+#[test]
+fn incident_titles_that_give_the_cause_away_are_refused_at_their_line() {
+    let last = MINI.lines().count();
+    let refused = [
+        ("incident: inventory is slow", "names `inventory`, a culprit's service"),
+        ("incident: storefront hangs", "fault-class word `hang`"),
+        ("incident: pool starvation at the edge", "fault-class word `pool-starvation`"),
+        ("incident: mini outage", "names the scenario `mini`"),
+        ("incident: '  '", "incident is empty"),
+        ("incident: the storefront is slow and nobody knows why at all", "at most 40"),
+    ];
+    for (line, expected) in refused {
+        let e = errors(&with_line(last, line));
+        assert_eq!(e.len(), 1, "{line}: {e:?}");
+        assert!(e[0].starts_with(&format!("t.yaml:{last}:11: ")), "{line}: {e:?}");
+        assert!(e[0].contains(expected), "{line}: {e:?}");
+    }
+    // The symptoms a page reports are fine, as are services that are not culprits.
+    for line in ["incident: storefront latency", "incident: checkout errors", "incident: pricing timeouts"] {
+        let ok = Scenario::from_yaml("t.yaml", &with_line(last, line));
+        assert_eq!(ok.is_ok(), !line.contains("timeouts"), "{line}: {ok:?}");
+    }
+    let missing = MINI.replace("incident: storefront latency\n", "");
+    assert!(errors(&missing).iter().any(|e| e.contains("missing field `incident`")), "the field is required");
 }

@@ -68,6 +68,9 @@ impl Checker<'_> {
         self.kebab(root.key("name"), "name", &self.s.name.clone());
         self.non_empty(root.key("title"), "title", &self.s.title.clone());
         self.non_empty(root.key("briefing"), "briefing", &self.s.briefing.clone());
+        for msg in super::incident::problems(self.s) {
+            self.report(root.key("incident"), msg);
+        }
         let limit = self.s.time_limit_seconds;
         if !TIME_LIMIT_SECONDS.contains(&limit) {
             let msg = format!("timeLimitSeconds {limit} is out of range; expected {TIME_LIMIT_SECONDS:?}");

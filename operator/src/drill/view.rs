@@ -47,7 +47,7 @@ pub fn status(drill: &Drill, truth: &Truth, now: Timestamp, conditions: Vec<Cond
         .collect();
     DrillStatus {
         phase: Some(view.phase.into()),
-        title: Some(view.title),
+        title: Some(view.incident),
         briefing: Some(view.briefing),
         created_at: drill.metadata.creation_timestamp.clone(),
         active_at: engine.injected_at().map(|t| time(t.as_millis())),

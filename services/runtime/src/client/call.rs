@@ -197,7 +197,8 @@ impl Dependency {
             self.agent.record_injection(firedrill_fault::FaultKind::BreakPropagation);
         }
         let exchange = async {
-            let resp = self.http.request(req).await.map_err(|e| self.transport(firedrill_control::error_chain(&e), n))?;
+            let resp =
+                self.http.request(req).await.map_err(|e| self.transport(firedrill_control::error_chain(&e), n))?;
             let status = resp.status();
             let body = resp.into_body().collect().await.map_err(|e| self.transport(e.to_string(), n))?.to_bytes();
             Ok(Reply { status, body, attempts: n + 1 })
