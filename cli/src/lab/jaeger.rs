@@ -40,10 +40,7 @@ pub async fn start(
     log: PathBuf,
     http: &Http,
 ) -> Result<(Process, Addrs), LabError> {
-    let io = |what: &str| {
-        let what = what.to_string();
-        move |source| LabError::Io { what, source }
-    };
+    let io = LabError::io;
     let port = || free_addr().map_err(io("finding a free port"));
     let addrs = Addrs { otlp: port()?, query: port()?, query_grpc: port()? };
     std::fs::create_dir_all(dir).map_err(io("creating the Jaeger directory"))?;

@@ -107,6 +107,14 @@ pub enum LabError {
     Http(#[from] crate::http::HttpError),
 }
 
+impl LabError {
+    /// `map_err(LabError::io("creating …"))`: an I/O failure, saying what was being done.
+    fn io(what: &str) -> impl FnOnce(std::io::Error) -> LabError {
+        let what = what.to_string();
+        move |source| LabError::Io { what, source }
+    }
+}
+
 const READY_WITHIN: Duration = Duration::from_secs(20);
 
 /// Upper bound for one call to an admin API or to loadgen.
@@ -185,8 +193,8 @@ impl Lab {
         spec: &topology::ServiceSpec,
         replica: u32,
     ) -> Result<(), LabError> {
-        let io = |source| LabError::Io { what: "finding a free port".into(), source };
-        let (addr, admin) = (free_addr().map_err(io)?, free_addr().map_err(io)?);
+        let port = || free_addr().map_err(LabError::io("finding a free port"));
+        let (addr, admin) = (port()?, port()?);
         let mut args = vec![
             "--listen".to_string(),
             addr.to_string(),
@@ -220,7 +228,7 @@ impl Lab {
     }
 
     async fn start_loadgen(&mut self, opts: &LabOptions) -> Result<(), LabError> {
-        self.loadgen = free_addr().map_err(|source| LabError::Io { what: "finding a free port".into(), source })?;
+        self.loadgen = free_addr().map_err(LabError::io("finding a free port"))?;
         let args = vec![
             "--target".to_string(),
             self.endpoints("api"),
@@ -267,10 +275,7 @@ impl Lab {
         }
         jobs.push(prometheus::Job { name: "loadgen".into(), targets: vec![self.loadgen] });
         let dir = self.dir.join("prometheus");
-        let io = |what: &str| {
-            let what = what.to_string();
-            move |source| LabError::Io { what, source }
-        };
+        let io = LabError::io;
         std::fs::create_dir_all(&dir).map_err(io("creating the Prometheus directory"))?;
         std::fs::write(dir.join("prometheus.yml"), prometheus::config(&jobs)).map_err(io("writing prometheus.yml"))?;
         let addr = free_addr().map_err(io("finding a free port"))?;
@@ -346,6 +351,6 @@ fn new_token() -> Result<String, LabError> {
     let mut bytes = [0u8; 16];
     std::fs::File::open("/dev/urandom")
         .and_then(|mut f| f.read_exact(&mut bytes))
-        .map_err(|source| LabError::Io { what: "reading /dev/urandom".into(), source })?;
+        .map_err(LabError::io("reading /dev/urandom"))?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -27,10 +27,7 @@ pub async fn start(
     log: PathBuf,
     http: &Http,
 ) -> Result<(Process, SocketAddr), LabError> {
-    let io = |what: &str| {
-        let what = what.to_string();
-        move |source| LabError::Io { what, source }
-    };
+    let io = LabError::io;
     let addr = free_addr().map_err(io("finding a free port"))?;
     std::fs::create_dir_all(dir).map_err(io("creating the VictoriaLogs directory"))?;
     let mut process = Process::spawn(ledger, "victoria-logs", binary, &args(dir, addr), &[], log, None).await?;
