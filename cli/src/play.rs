@@ -66,6 +66,7 @@ fn print_where_to_look(lab: &Lab) {
     for line in crate::output::backend_lines(
         addr(lab.backends.prometheus),
         addr(lab.backends.jaeger),
+        lab.jaeger_ui,
         addr(lab.backends.victorialogs),
     ) {
         println!("{line}");

@@ -246,6 +246,7 @@ fn lab_view(lab: &Lab, drill_phase: Option<Phase>, drill_incident: Option<String
         loadgen: lab.loadgen,
         prometheus: lab.backends.prometheus,
         jaeger: lab.backends.jaeger,
+        jaeger_ui: lab.jaeger_ui,
         victorialogs: lab.backends.victorialogs,
         logs: lab.logs(),
         drill_phase,

@@ -48,6 +48,9 @@ pub struct LabStatus {
     pub loadgen: SocketAddr,
     pub prometheus: Option<SocketAddr>,
     pub jaeger: Option<SocketAddr>,
+    /// Whether that Jaeger serves its web UI (official releases do; module builds do not).
+    #[serde(default)]
+    pub jaeger_ui: bool,
     pub victorialogs: Option<SocketAddr>,
     pub logs: PathBuf,
     /// The running drill's phase, if one runs.
@@ -71,9 +74,8 @@ pub struct ShutdownReply {
     pub status: String,
 }
 
-/// `POST /drill/diagnoses`: the verdict and the drill as it stands after it. (Serialise only:
-/// `DrillStatus` has no `Deserialize`; the commands read the status as JSON.)
-#[derive(Debug, Clone, Serialize)]
+/// `POST /drill/diagnoses`: the verdict and the drill as it stands after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DiagnoseReply {
     pub verdict: Verdict,
     pub status: DrillStatus,
@@ -116,6 +118,7 @@ mod tests {
             loadgen: "127.0.0.1:8090".parse().unwrap(),
             prometheus: None,
             jaeger: None,
+            jaeger_ui: false,
             victorialogs: None,
             logs: "logs".into(),
             drill_phase: Some(Phase::WarmUp),
