@@ -14,6 +14,7 @@ mod play;
 mod session;
 mod signals;
 mod supervisor;
+mod surfaces;
 mod teardown;
 mod verify;
 
