@@ -74,8 +74,11 @@ fn axes(svg: &mut String, s: &Scale) {
     let (left, bottom) = (MARGIN.0, HEIGHT - MARGIN.3);
     let _ = write!(svg, r#"<g class="axis"><line x1="{left}" y1="{bottom}" x2="{}" y2="{bottom}"/>"#, WIDTH - MARGIN.1);
     let _ = write!(svg, r#"<line x1="{left}" y1="{}" x2="{left}" y2="{bottom}"/>"#, MARGIN.2);
-    for i in 0..=4 {
-        let v = s.y_max * f64::from(i) / 4.0;
+    // y_max is 1, 2 or 5 times a power of ten: steps of a quarter, a quarter, a fifth.
+    let mantissa = s.y_max / 10f64.powf(s.y_max.log10().floor());
+    let steps = if (mantissa - 5.0).abs() < 1e-9 { 5 } else { 4 };
+    for i in 0..=steps {
+        let v = s.y_max * f64::from(i) / f64::from(steps);
         let y = s.y(v);
         let _ = write!(
             svg,
@@ -106,8 +109,9 @@ fn axes(svg: &mut String, s: &Scale) {
 fn legend(svg: &mut String, series: &[Series]) {
     let _ = write!(svg, r#"<g class="legend">"#);
     for (i, s) in series.iter().enumerate() {
-        let x = MARGIN.0 + 12.0 + 150.0 * i as f64;
-        let y = HEIGHT - MARGIN.3 - 12.0;
+        // Top right, on the markers' legend row, clear of the lines.
+        let x = WIDTH - MARGIN.1 - 130.0 * (series.len() - i) as f64;
+        let y = MARGIN.2 - 12.0;
         let _ = write!(
             svg,
             r#"<line class="series series-{}" x1="{x}" x2="{}" y1="{y}" y2="{y}"/><text x="{}" y="{}">{}</text>"#,
@@ -230,5 +234,9 @@ mod tests {
         assert_eq!(tick_step(230_000), 30_000);
         assert!(svg.contains(">-0:30</text>") && svg.contains(">+3:00</text>"), "{svg}");
         assert_eq!(millis(0.25), "250 ms");
+        let tall = [Series { name: "edge P95", class: "edge", points: vec![(0, 4.2)] }];
+        let svg = render(&t, &tall);
+        let ticks: Vec<&str> = svg.split("text-anchor=\"end\">").skip(1).map(|s| &s[..s.find('<').unwrap()]).collect();
+        assert_eq!(ticks, ["0 ms", "1.0 s", "2.0 s", "3.0 s", "4.0 s", "5.0 s"]);
     }
 }
