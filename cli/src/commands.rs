@@ -127,6 +127,9 @@ fn print_lab(status: &LabStatus) {
         println!("{name:<13} http://{}/metrics   logs: {}", i.addr, i.log.display());
     }
     println!("loadgen      http://{}/metrics", status.loadgen);
+    if let Some(screen) = status.screen {
+        println!("{}", crate::screen::line(screen));
+    }
     if let Some(phase) = status.drill_phase.and_then(|p| serde_json::to_value(p).ok()) {
         println!("drill        {}: {}", phase.as_str().unwrap_or("?"), status.drill_incident.as_deref().unwrap_or(""));
     }

@@ -37,6 +37,9 @@ pub fn lab_dir() -> PathBuf {
 pub struct Pointer {
     pub pid: u32,
     pub control: std::net::SocketAddr,
+    /// The game-day screen's listener (read-only page; absent from older supervisors).
+    #[serde(default)]
+    pub screen: Option<std::net::SocketAddr>,
 }
 
 /// Starts the supervisor in the background and waits until the lab is ready.
@@ -81,7 +84,8 @@ pub async fn up(catalog: &Path, bin_dir: &Path, rate: f64) -> anyhow::Result<()>
     bail!("the lab was not ready within 90 s; see {}", dir.join("supervisor.log").display())
 }
 
-/// The supervisor process: lab up, control API, clock; on shutdown everything goes down.
+/// The supervisor process: lab up, control API, game-day screen (each on its own loopback
+/// port), clock; on shutdown everything goes down.
 pub async fn supervise(catalog: PathBuf, bin_dir: PathBuf, rate: f64) -> anyhow::Result<()> {
     let replicas = crate::catalog::load(&catalog).map(|c| max_replicas(&c)).unwrap_or_default();
     let opts = LabOptions {
@@ -97,10 +101,17 @@ pub async fn supervise(catalog: PathBuf, bin_dir: PathBuf, rate: f64) -> anyhow:
     let lab = Lab::up(&opts).await.context("starting the lab")?;
     let control = free_addr()?;
     let listener = tokio::net::TcpListener::bind(control).await?;
+    let (screen_listener, screen) = crate::screen::bind().await.context("binding the game-day screen")?;
+    let screen_config = crate::screen::config(&lab.backends);
     let supervisor = Supervisor::new(lab, catalog, PathBuf::from(".firedrill").join("leaderboard.json"));
+    supervisor.set_screen(screen);
     let clock = tokio::spawn(supervisor.clone().run_clock());
     let server = tokio::spawn(crate::control::serve(listener, supervisor.clone()));
-    let pointer = Pointer { pid: std::process::id(), control };
+    let page = firedrill_screen::Screen::new(crate::screen::SupervisorSource(supervisor.clone()), screen_config);
+    let stopping = supervisor.clone();
+    let screen_server =
+        tokio::spawn(crate::screen::serve(screen_listener, page, async move { stopping.stopped().await }));
+    let pointer = Pointer { pid: std::process::id(), control, screen: Some(screen) };
     std::fs::write(lab_dir().join("lab.json"), serde_json::to_vec_pretty(&pointer)?)?;
     tokio::select! {
         () = supervisor.stopped() => {},
@@ -108,6 +119,7 @@ pub async fn supervise(catalog: PathBuf, bin_dir: PathBuf, rate: f64) -> anyhow:
     }
     clock.abort();
     server.abort();
+    screen_server.abort();
     supervisor.take_down().await;
     let _ = std::fs::remove_dir_all(lab_dir());
     Ok(())

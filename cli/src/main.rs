@@ -11,6 +11,7 @@ mod http;
 mod lab;
 mod output;
 mod play;
+mod screen;
 mod session;
 mod signals;
 mod supervisor;

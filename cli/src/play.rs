@@ -5,11 +5,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use firedrill_drill::{FaultClass, Mode, Phase, Scenario, Submission, Verdict};
+use firedrill_screen::{Round, Screen};
 use tokio::io::AsyncBufReadExt;
+use tokio::sync::watch;
 
 use crate::lab::{Lab, LabOptions};
 use crate::output::{Colour, Progress, paint};
-use crate::session::Session;
+use crate::session::{Session, now};
 
 /// How `play` runs.
 pub struct PlayOptions {
@@ -42,25 +44,38 @@ pub async fn play(opts: PlayOptions, scenario: Scenario) -> anyhow::Result<()> {
     let progress = Progress::new(false);
     progress.say("starting the lab ...");
     let lab = Lab::up(&opts.lab).await.context("starting the lab")?;
-    print_where_to_look(&lab);
+    // The game-day screen shows what the prompt loop publishes, on its own loopback port.
+    let (listener, screen) = crate::screen::bind().await.context("binding the game-day screen")?;
+    let (rounds, published) = watch::channel(Round::idle(now()));
+    let page = Screen::new(crate::screen::Published(published), crate::screen::config(&lab.backends));
+    let (stop_screen, screen_stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(crate::screen::serve(listener, page, async move {
+        let _ = screen_stopped.await;
+    }));
+    print_where_to_look(&lab, screen);
     let briefing = scenario.briefing.clone();
     let incident = format!("=== INCIDENT: {} ===", scenario.incident);
     let limit = scenario.time_limit();
     let mut session = Session::start(lab, scenario, opts.seed, Mode::FirstCorrectWins, opts.warm_up, &progress).await?;
+    rounds.send_replace(Round::of(session.drill(), now()));
     println!("\n{}\n{briefing}", paint(&incident, Colour::Red));
     println!("You have {} minutes. {HELP}\n", limit.as_secs() / 60);
-    let result = run_prompt(&mut session, &opts.player, &progress).await;
-    let (debrief, lab) = session.finish().await?;
+    let result = run_prompt(&mut session, &opts.player, &progress, &rounds).await;
+    let (debrief, drill, lab) = session.finish().await?;
+    rounds.send_replace(Round::of(&drill, now()));
     println!("\n{}", debrief.to_markdown());
     let saved = lab.dir.join("debrief.json");
     std::fs::write(&saved, serde_json::to_vec_pretty(&debrief)?)
         .with_context(|| format!("writing {}", saved.display()))?;
     println!("(debrief saved to {}; replay with `{}`)", saved.display(), opts.replay);
     lab.down().await;
+    let _ = stop_screen.send(());
+    let _ = server.await;
     result
 }
 
-fn print_where_to_look(lab: &Lab) {
+fn print_where_to_look(lab: &Lab, screen: std::net::SocketAddr) {
+    println!("\n{}", crate::screen::line(screen));
     println!("\nWhere to look:");
     let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string());
     for line in crate::output::backend_lines(
@@ -77,7 +92,12 @@ fn print_where_to_look(lab: &Lab) {
     println!("  logs            {}", lab.logs().display());
 }
 
-async fn run_prompt(session: &mut Session, player: &str, progress: &Progress) -> anyhow::Result<()> {
+async fn run_prompt(
+    session: &mut Session,
+    player: &str,
+    progress: &Progress,
+    rounds: &watch::Sender<Round>,
+) -> anyhow::Result<()> {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut stdin_open = true;
@@ -85,6 +105,7 @@ async fn run_prompt(session: &mut Session, player: &str, progress: &Progress) ->
         tokio::select! {
             _ = tick.tick() => {
                 let phase = session.tick().await?;
+                rounds.send_replace(Round::of(session.drill(), now()));
                 if phase != Phase::Active {
                     return Ok(());
                 }
@@ -93,7 +114,9 @@ async fn run_prompt(session: &mut Session, player: &str, progress: &Progress) ->
             }
             line = lines.next_line(), if stdin_open => match line? {
                 Some(line) => {
-                    if !command(session, player, line.trim()) {
+                    let go_on = command(session, player, line.trim());
+                    rounds.send_replace(Round::of(session.drill(), now()));
+                    if !go_on {
                         return Ok(());
                     }
                     if session.phase() != Phase::Active {

@@ -97,9 +97,15 @@ impl Session {
         self.drill.phase()
     }
 
+    /// The engine's drill, truth included: for views that pick from it what players may see
+    /// (the game-day screen's `Round::of`).
+    pub fn drill(&self) -> &Drill {
+        &self.drill
+    }
+
     /// Ends the drill (if still running), lets the driver remove every fault and hand the
-    /// traffic back, and returns the debrief.
-    pub async fn finish(mut self) -> anyhow::Result<(Debrief, Lab)> {
+    /// traffic back, and returns the debrief and the finished drill.
+    pub async fn finish(mut self) -> anyhow::Result<(Debrief, Drill, Lab)> {
         if matches!(self.drill.phase(), Phase::Active | Phase::WarmUp | Phase::Pending) {
             self.drill.stop(now())?;
         }
@@ -107,6 +113,6 @@ impl Session {
             self.tick().await.context("reverting the faults")?;
         }
         let debrief = self.drill.debrief(now())?;
-        Ok((debrief, self.lab))
+        Ok((debrief, self.drill, self.lab))
     }
 }

@@ -11,7 +11,8 @@ use std::time::Duration;
 use http::StatusCode;
 use tokio::sync::{Mutex, Notify};
 
-use firedrill_drill::{Debrief, Leaderboard, Mode, Phase, Submission};
+use firedrill_drill::{Debrief, Drill, Leaderboard, Mode, Phase, Submission};
+use firedrill_screen::Round;
 
 use crate::control::{
     DebriefReply, DiagnoseReply, HintReply, HintRequest, InstanceView, LabStatus, LeaderboardReply, Reply,
@@ -30,6 +31,8 @@ enum Slot {
 struct State {
     slot: Slot,
     last_debrief: Option<Debrief>,
+    /// The last finished drill, for the game-day screen's debrief and plot.
+    last_drill: Option<Box<Drill>>,
     leaderboard: Leaderboard,
 }
 
@@ -38,6 +41,8 @@ pub struct Supervisor {
     state: Mutex<State>,
     catalog_dir: PathBuf,
     leaderboard_file: PathBuf,
+    /// Where the game-day screen answers, once its listener is bound.
+    screen: std::sync::OnceLock<std::net::SocketAddr>,
     stopping: AtomicBool,
     stop: Notify,
 }
@@ -46,14 +51,33 @@ impl Supervisor {
     pub fn new(lab: Lab, catalog_dir: PathBuf, leaderboard_file: PathBuf) -> Arc<Self> {
         let leaderboard =
             std::fs::read(&leaderboard_file).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-        let state = State { slot: Slot::Idle(Box::new(lab)), last_debrief: None, leaderboard };
+        let state = State { slot: Slot::Idle(Box::new(lab)), last_debrief: None, last_drill: None, leaderboard };
         Arc::new(Supervisor {
             state: Mutex::new(state),
             catalog_dir,
             leaderboard_file,
+            screen: std::sync::OnceLock::new(),
             stopping: AtomicBool::new(false),
             stop: Notify::new(),
         })
+    }
+
+    /// Records where the game-day screen answers (`lab status` shows it).
+    pub fn set_screen(&self, addr: std::net::SocketAddr) {
+        let _ = self.screen.set(addr);
+    }
+
+    /// The drill for the game-day screen: the running one, else the last one finished, else
+    /// none; with the standings. The screen crate picks what players may see from it.
+    pub async fn screen_round(&self) -> Round {
+        let state = self.state.lock().await;
+        let now = crate::session::now();
+        let round = match (&state.slot, &state.last_drill) {
+            (Slot::Drill(session), _) => Round::of(session.drill(), now),
+            (_, Some(drill)) => Round::of(drill, now),
+            _ => Round::idle(now),
+        };
+        round.with_standings(&state.leaderboard)
     }
 
     /// Resolves once a shutdown was asked for.
@@ -99,12 +123,13 @@ impl Supervisor {
             }
         };
         match session.finish().await {
-            Ok((debrief, lab)) => {
+            Ok((debrief, drill, lab)) => {
                 state.leaderboard.record(&debrief);
                 if let Ok(bytes) = serde_json::to_vec_pretty(&state.leaderboard) {
                     let _ = std::fs::write(&self.leaderboard_file, bytes);
                 }
                 state.last_debrief = Some(debrief);
+                state.last_drill = Some(Box::new(drill));
                 state.slot = Slot::Idle(Box::new(lab));
             }
             Err(e) => eprintln!("finishing the drill failed; the lab is lost: {e:#}"),
@@ -129,7 +154,7 @@ impl Supervisor {
         };
         let (phase, incident) = drill.map(|d| (d.phase, d.incident)).unzip();
         match lab {
-            Some(lab) => reply(StatusCode::OK, &lab_view(lab, phase, incident)),
+            Some(lab) => reply(StatusCode::OK, &lab_view(lab, self.screen.get().copied(), phase, incident)),
             None => error(StatusCode::SERVICE_UNAVAILABLE, "the lab was lost; run `firedrill lab down` then `lab up`"),
         }
     }
@@ -235,7 +260,12 @@ impl Supervisor {
     }
 }
 
-fn lab_view(lab: &Lab, drill_phase: Option<Phase>, drill_incident: Option<String>) -> LabStatus {
+fn lab_view(
+    lab: &Lab,
+    screen: Option<std::net::SocketAddr>,
+    drill_phase: Option<Phase>,
+    drill_incident: Option<String>,
+) -> LabStatus {
     let instances = lab
         .instances
         .iter()
@@ -249,6 +279,7 @@ fn lab_view(lab: &Lab, drill_phase: Option<Phase>, drill_incident: Option<String
         jaeger_ui: lab.jaeger_ui,
         victorialogs: lab.backends.victorialogs,
         logs: lab.logs(),
+        screen,
         drill_phase,
         drill_incident,
     }

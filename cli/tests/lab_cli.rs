@@ -171,6 +171,7 @@ fn play_runs_a_whole_drill_from_a_piped_prompt() {
     let text = stdout(&out);
     assert!(out.status.success(), "play failed: {}", String::from_utf8_lossy(&out.stderr));
     assert!(text.contains("timeout-misconfiguration"), "the classes are listed: {text}");
+    assert!(text.contains("game-day screen: http://127.0.0.1:"), "play prints the screen's URL: {text}");
     assert!(text.contains("WRONG") && text.contains("CORRECT"), "{text}");
     let (before, debrief) = text.split_once("# Debrief").unwrap_or_else(|| panic!("no debrief: {text}"));
     assert_mystery("play before the debrief", &format!("{before}{}", stderr(&out)));

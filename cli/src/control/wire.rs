@@ -53,6 +53,9 @@ pub struct LabStatus {
     pub jaeger_ui: bool,
     pub victorialogs: Option<SocketAddr>,
     pub logs: PathBuf,
+    /// The game-day screen (`http://ADDR/`), on its own loopback port.
+    #[serde(default)]
+    pub screen: Option<SocketAddr>,
     /// The running drill's phase, if one runs.
     pub drill_phase: Option<Phase>,
     /// The running drill's neutral incident title (never the scenario's name).
@@ -121,12 +124,14 @@ mod tests {
             jaeger_ui: false,
             victorialogs: None,
             logs: "logs".into(),
+            screen: Some("127.0.0.1:8099".parse().unwrap()),
             drill_phase: Some(Phase::WarmUp),
             drill_incident: Some("storefront latency".into()),
         };
         let value = serde_json::to_value(&status).unwrap();
         assert_eq!(value["drillPhase"], "warm-up", "{value}");
         assert_eq!(value["drillIncident"], "storefront latency", "{value}");
+        assert_eq!(value["screen"], "127.0.0.1:8099", "{value}");
         assert!(value["instances"][0].get("admin").is_none(), "no admin port for players: {value}");
         assert_eq!(serde_json::from_value::<LabStatus>(value).unwrap(), status);
     }

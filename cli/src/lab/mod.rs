@@ -11,6 +11,8 @@ mod lifeline;
 mod process;
 pub mod procfs;
 pub mod prometheus;
+#[cfg(test)]
+mod prometheus_tests;
 mod tools;
 mod topology;
 pub mod victorialogs;
