@@ -60,6 +60,8 @@ pub struct Context {
     pub first_seen: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
     /// The drill driver's memory of each running Drill's deliveries (by UID).
     pub drivers: std::sync::Mutex<std::collections::HashMap<String, firedrill_drill::Driver>>,
+    /// The drills the game-day screen shows, as last reconciled.
+    pub screen: Arc<crate::screen::Shown>,
 }
 
 impl Context {
@@ -77,6 +79,7 @@ impl Context {
             loadgen,
             first_seen: Default::default(),
             drivers: Default::default(),
+            screen: Default::default(),
         })
     }
 

@@ -14,6 +14,7 @@ pub mod endpoint;
 pub mod error;
 pub mod injection;
 pub mod metrics;
+pub mod screen;
 
 pub use context::{Config, Context};
 pub use error::{Error, Result};

@@ -172,6 +172,11 @@ impl Drill {
         &self.id
     }
 
+    /// When the drill was created (its host's clock).
+    pub fn created_at(&self) -> Timestamp {
+        self.created_at
+    }
+
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
     }

@@ -46,6 +46,19 @@ struct Args {
     /// Where `/metrics` and `/healthz` listen.
     #[arg(long, env = "FIREDRILL_METRICS_ADDR", default_value = "0.0.0.0:8080")]
     metrics_addr: SocketAddr,
+    /// Where the game-day screen (the read-only web page for the room) listens.
+    #[arg(long, env = "FIREDRILL_SCREEN_ADDR", default_value = "0.0.0.0:8081")]
+    screen_addr: SocketAddr,
+    /// Prometheus' UI as the players' browsers reach it, `http://HOST:PORT`: the screen's
+    /// debrief links its isolating PromQL queries there. Unset: those queries get no link.
+    #[arg(long, env = "FIREDRILL_SCREEN_PROMETHEUS_URL", value_parser = parse_base_url)]
+    screen_prometheus_url: Option<String>,
+    /// Jaeger's UI as the players' browsers reach it, for the debrief's trace queries.
+    #[arg(long, env = "FIREDRILL_SCREEN_JAEGER_URL", value_parser = parse_base_url)]
+    screen_jaeger_url: Option<String>,
+    /// VictoriaLogs' UI as the players' browsers reach it, for the debrief's LogsQL queries.
+    #[arg(long, env = "FIREDRILL_SCREEN_VICTORIALOGS_URL", value_parser = parse_base_url)]
+    screen_victorialogs_url: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -93,10 +106,24 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)
         .await
         .with_context(|| format!("binding {}", args.metrics_addr))?;
+    let screen_listener = tokio::net::TcpListener::bind(args.screen_addr)
+        .await
+        .with_context(|| format!("binding {}", args.screen_addr))?;
     let ctx = Context::new(client, config, metrics.clone());
-    tracing::info!(metrics = %args.metrics_addr, namespace = %ctx.config.control_namespace, "operator starting");
+    tracing::info!(
+        metrics = %args.metrics_addr, screen = %args.screen_addr, namespace = %ctx.config.control_namespace,
+        "operator starting"
+    );
+    let links = firedrill_screen::BackendUrls {
+        prometheus: args.screen_prometheus_url,
+        jaeger: args.screen_jaeger_url,
+        victorialogs: args.screen_victorialogs_url,
+    };
+    let screen_config = firedrill_operator::screen::config(ctx.config.backends.prometheus, links);
     let endpoint = firedrill_operator::endpoint::serve(listener, metrics, shutdown_signal());
-    tokio::join!(endpoint, firedrill_operator::run(ctx, shutdown_signal()));
+    let screen =
+        firedrill_operator::screen::serve(screen_listener, ctx.screen.clone(), screen_config, shutdown_signal());
+    tokio::join!(endpoint, screen, firedrill_operator::run(ctx, shutdown_signal()));
     Ok(())
 }
 

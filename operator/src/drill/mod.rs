@@ -91,6 +91,7 @@ async fn apply(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
     hints::mirror(ctx, &hints, &truth).await?;
     let conditions = vec![readiness(&drill, truth.drill.phase())];
     view::write(ctx, &drill, &view::status(&drill, &truth, now, conditions)).await?;
+    ctx.screen.update(&drill.uid().unwrap_or_default(), &truth.drill);
     Ok(match truth.drill.phase() {
         Phase::Reverted | Phase::Debriefed => Action::await_change(),
         // A diagnosis just ended it: come back at once to revert.
@@ -150,6 +151,7 @@ async fn cleanup(drill: Arc<Drill>, ctx: &Context) -> Result<Action> {
         }
     }
     ctx.drivers.lock().expect("driver map").remove(&drill.uid().unwrap_or_default());
+    ctx.screen.forget(&drill.uid().unwrap_or_default());
     truth::delete(ctx, &drill).await?;
     Ok(Action::await_change())
 }

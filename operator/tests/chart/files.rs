@@ -40,7 +40,7 @@ fn kind_config_maps_every_node_port_to_the_same_port_on_localhost() {
         .map(|m| (m["containerPort"].as_u64().unwrap(), m["hostPort"].as_u64().unwrap()))
         .collect();
     let chart = node_ports();
-    assert_eq!(chart.len(), 4, "Grafana, Prometheus, Jaeger and VictoriaLogs: {chart:?}");
+    assert_eq!(chart.len(), 5, "Grafana, Prometheus, Jaeger, VictoriaLogs and the game-day screen: {chart:?}");
     // Same numbers on localhost as inside the cluster: http://localhost:9090 is Prometheus.
     assert_eq!(mappings, chart, "kind-config.yaml containerPort->hostPort vs the chart's nodePort->port");
     let notes = std::fs::read_to_string(crate::render::chart().join("templates/NOTES.txt")).unwrap();

@@ -14,4 +14,5 @@ mod hints;
 mod injection;
 mod load;
 mod players;
+mod screen;
 mod signals;

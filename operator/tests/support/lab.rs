@@ -42,6 +42,9 @@ pub struct Lab {
     /// The backends the operator watches signals on, when the test runs one.
     pub backends: firedrill_backends::Backends,
     operator: Option<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)>,
+    /// Where the running operator's game-day screen answers (on loopback).
+    pub screen: Option<std::net::SocketAddr>,
+    screen_task: Option<(tokio::task::JoinHandle<()>, tokio::sync::oneshot::Sender<()>)>,
 }
 
 impl Lab {
@@ -78,10 +81,13 @@ impl Lab {
             loadgen_url: None,
             backends: Default::default(),
             operator: None,
+            screen: None,
+            screen_task: None,
         }
     }
 
-    /// Starts the operator in-process, authenticated as its service account.
+    /// Starts the operator in-process, authenticated as its service account, with its
+    /// game-day screen on a free loopback port ([`Lab::screen`]).
     pub async fn start_operator(&mut self) {
         let client = control_plane().client(&operator_token(self.n), None).await;
         let config = Config {
@@ -93,6 +99,15 @@ impl Lab {
             ..Config::default()
         };
         let ctx = Context::new(client, config, self.metrics.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("a loopback port for the screen");
+        self.screen = Some(listener.local_addr().unwrap());
+        let links = firedrill_screen::BackendUrls::default();
+        let screen_config = firedrill_operator::screen::config(ctx.config.backends.prometheus, links);
+        let (stop_screen, screen_stopped) = tokio::sync::oneshot::channel::<()>();
+        let screen = firedrill_operator::screen::serve(listener, ctx.screen.clone(), screen_config, async move {
+            let _ = screen_stopped.await;
+        });
+        self.screen_task = Some((tokio::spawn(screen), stop_screen));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(firedrill_operator::run(ctx, async move {
             let _ = stopped.await;
@@ -105,6 +120,10 @@ impl Lab {
         if let Some((task, stop)) = self.operator.take() {
             let _ = stop.send(());
             tokio::time::timeout(Duration::from_secs(20), task).await.expect("operator stops").expect("operator task");
+        }
+        if let Some((task, stop)) = self.screen_task.take() {
+            let _ = stop.send(());
+            tokio::time::timeout(Duration::from_secs(5), task).await.expect("the screen stops").expect("screen task");
         }
     }
 
