@@ -4,6 +4,7 @@
 //! the moments the signals first showed, so a team can see how long the evidence was there
 //! before they acted on it. Rendered as Markdown for people and serialized as JSON for tools.
 
+use crate::apart::TellingApart;
 use crate::drill::{ContestantResult, Drill, Ending, Mode};
 use crate::scenario::{Answer, Difficulty, IsolatingQuery, Target};
 use crate::taxonomy::FaultClass;
@@ -34,6 +35,9 @@ pub struct Debrief {
     pub timeline: Vec<Entry>,
     pub results: Vec<ContestantResult>,
     pub winner: Option<String>,
+    /// For every wrong or partial answer, what would have told it from the real cause.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub telling_apart: Vec<TellingApart>,
 }
 
 /// One moment, in milliseconds since injection (negative before it).
@@ -105,6 +109,7 @@ impl Debrief {
             timeline: timeline(drill),
             results: drill.results(),
             winner: drill.winner(),
+            telling_apart: crate::apart::telling_apart(drill),
         }
     }
 
@@ -137,6 +142,7 @@ impl Debrief {
         writeln!(md, "{}\n", self.story.trim())?;
         self.write_faults(md)?;
         self.write_timeline(md)?;
+        self.write_apart(md)?;
         self.write_queries(md)?;
         self.write_results(md)
     }
@@ -158,6 +164,17 @@ impl Debrief {
         }
         for name in &self.signals_never_seen {
             writeln!(md, "| never | signal `{name}` did not show |")?;
+        }
+        writeln!(md)
+    }
+
+    fn write_apart(&self, md: &mut String) -> std::fmt::Result {
+        if self.telling_apart.is_empty() {
+            return Ok(());
+        }
+        writeln!(md, "## Telling it apart\n")?;
+        for t in &self.telling_apart {
+            writeln!(md, "- {} said {} / {} ({}): {}", t.player, t.service, t.fault_class, t.verdict.as_str(), t.text)?;
         }
         writeln!(md)
     }
@@ -222,7 +239,7 @@ fn timeline(drill: &Drill) -> Vec<Entry> {
 }
 
 /// `+2:05`, `-0:30`.
-fn clock(ms: i64) -> String {
+pub(crate) fn clock(ms: i64) -> String {
     let sign = if ms < 0 { "-" } else { "+" };
     let secs = ms.unsigned_abs() / 1000;
     format!("{sign}{}:{:02}", secs / 60, secs % 60)

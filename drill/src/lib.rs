@@ -21,6 +21,7 @@ pub mod verdict;
 pub use draw::{Draw, ScenarioDrawError, draw_scenario};
 pub use time::Timestamp;
 pub use verdict::Verdict;
+pub mod apart;
 pub mod debrief;
 pub mod drill;
 pub mod driver;
