@@ -105,9 +105,18 @@ up: ## Create the kind cluster, build and load the image, install the chart, wai
 	kubectl -n $(CONTROL_NS) wait --for=condition=Available deployment --all --timeout=5m
 	helm get notes firedrill --namespace $(CONTROL_NS)
 
-drill: ## Start a drill on the kind lab: make drill SCENARIO=retry-storm
+# A kind drill is a mystery like `make play`: drawn from every installed Scenario, or from
+# FROM=a,b; SCENARIO=x (on the command line) is the facilitator's choice, kept in a Secret in
+# the control namespace so players reading the Drill cannot see it.
+drill: ## Start a drill on the kind lab: make drill (drawn), make drill FROM=a,b, make drill SCENARIO=retry-storm
 	$(call need,kubectl)
-	@printf '%s\n' '{"apiVersion":"firedrill.dev/v1alpha1","kind":"Drill","metadata":{"generateName":"$(SCENARIO)-"},"spec":{"scenario":"$(SCENARIO)"}}' \
+	@secret=""; if [ "$(origin SCENARIO)" = "command line" ]; then \
+		secret="game-day-draw-$$(date +%s)"; \
+		kubectl -n $(CONTROL_NS) create secret generic "$$secret" --from-literal=scenario='$(SCENARIO)' >/dev/null || exit 1; \
+	fi; \
+	from='$(FROM)'; from="$${from:+\"from\":[\"$${from//,/\",\"}\"],}"; \
+	printf '{"apiVersion":"firedrill.dev/v1alpha1","kind":"Drill","metadata":{"generateName":"game-day-"},"spec":{%s%s}}\n' \
+		"$$from" "$${secret:+\"drawSecret\":\"$$secret\"}" | sed 's/,}}$$/}}/' \
 		| kubectl -n $(LAB_NS) create -f - -o name
 	@echo "watch it: kubectl -n $(LAB_NS) get drills -w"
 

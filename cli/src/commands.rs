@@ -4,8 +4,9 @@
 use std::path::Path;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, Subcommand};
-use firedrill_drill::{Submission, Verdict};
+use firedrill_drill::{DrillStatus, Phase, Submission, Verdict};
 use http::Method;
 use serde_json::Value;
 
@@ -113,7 +114,12 @@ async fn call<T: serde::de::DeserializeOwned>(method: Method, path: &str, body: 
 
 fn print_lab(status: &LabStatus) {
     let addr = |a: Option<std::net::SocketAddr>| a.map(|a| a.to_string());
-    for line in crate::output::backend_lines(addr(status.prometheus), addr(status.jaeger), addr(status.victorialogs)) {
+    for line in crate::output::backend_lines(
+        addr(status.prometheus),
+        addr(status.jaeger),
+        status.jaeger_ui,
+        addr(status.victorialogs),
+    ) {
         println!("{}", line.trim_start());
     }
     for i in &status.instances {
@@ -133,11 +139,11 @@ pub async fn drill(cmd: DrillCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         DrillCommand::Start { scenario, from, seed, warm_up, teams } => {
             let request = StartRequest { scenario, from, seed, warm_up_seconds: warm_up, teams };
-            let status = daemon::call(Method::POST, "/drill", Some(serde_json::to_value(&request)?)).await?;
+            let status: DrillStatus = call(Method::POST, "/drill", Some(serde_json::to_value(&request)?)).await?;
             println!(
                 "{}\n{}",
-                paint(&format!("=== INCIDENT: {} ===", status["incident"].as_str().unwrap_or("")), Colour::Red),
-                status["briefing"].as_str().unwrap_or("")
+                paint(&format!("=== INCIDENT: {} ===", status.incident), Colour::Red),
+                status.briefing.trim_end()
             );
             println!(
                 "warming up for {warm_up} s; the clock starts with the incident. `firedrill drill status` shows it."
@@ -145,7 +151,12 @@ pub async fn drill(cmd: DrillCommand) -> anyhow::Result<ExitCode> {
         }
         DrillCommand::Status { json } => {
             let s = daemon::call(Method::GET, "/drill", None).await?;
-            if json { println!("{s:#}") } else { print_status(&s) }
+            if json {
+                println!("{s:#}")
+            } else {
+                let status: DrillStatus = serde_json::from_value(s).context("reading the supervisor's drill status")?;
+                print!("{}", summary(&status));
+            }
         }
         DrillCommand::Stop => {
             let d: DebriefReply = call(Method::POST, "/drill/stop", None).await?;
@@ -155,27 +166,53 @@ pub async fn drill(cmd: DrillCommand) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn print_status(s: &Value) {
-    let secs = |k: &str| s[k].as_u64().unwrap_or(0) / 1000;
-    println!(
-        "{} — {}   elapsed {} s, remaining {} s",
-        s["incident"].as_str().unwrap_or(""),
-        s["phase"].as_str().unwrap_or(""),
-        secs("elapsedMs"),
-        secs("remainingMs")
-    );
-    for d in s["diagnoses"].as_array().into_iter().flatten() {
-        println!(
-            "  {} said {} / {}: {}",
-            d["player"].as_str().unwrap_or(""),
-            d["service"].as_str().unwrap_or(""),
-            d["faultClass"].as_str().unwrap_or(""),
-            d["verdict"].as_str().unwrap_or("")
-        );
+/// `m:ss`, to the second.
+fn clock(ms: u64) -> String {
+    let secs = ms / 1000;
+    format!("{}:{:02}", secs / 60, secs % 60)
+}
+
+/// Milliseconds since injection as a clock reading (`-0:05` before it).
+fn at(ms: i64) -> String {
+    if ms < 0 { format!("-{}", clock(ms.unsigned_abs())) } else { clock(ms as u64) }
+}
+
+/// `firedrill drill status`: what a player glances at between queries. The phase and clock
+/// first, then every unlocked hint and every judged diagnosis, oldest first.
+pub fn summary(s: &DrillStatus) -> String {
+    let mut out = String::new();
+    let mut line = |l: String| {
+        out.push_str(&l);
+        out.push('\n');
+    };
+    line(format!("incident   {}", s.incident));
+    let limit = clock(u64::from(s.time_limit_seconds) * 1000);
+    let clock_line = match s.phase {
+        Phase::Pending | Phase::WarmUp => format!("not started (time limit {limit})"),
+        _ => format!("{} elapsed, {} left of {limit}", clock(s.elapsed_ms), clock(s.remaining_ms)),
+    };
+    line(format!("phase      {:<10} {clock_line}", s.phase.as_str()));
+    line(format!("hints      {} unlocked, {} more available", s.hints.len(), s.hints_available));
+    for h in &s.hints {
+        line(format!("  {:>6}  {} (-{}): {}", at(h.at_ms), h.contestant, h.cost, h.text.trim()));
     }
-    if let Some(w) = s["winner"].as_str() {
-        println!("  solved by {w}");
+    if s.diagnoses.is_empty() {
+        line("diagnoses  none yet".to_string());
+    } else {
+        line(format!("diagnoses  {}", s.diagnoses.len()));
     }
+    for d in &s.diagnoses {
+        let who = match &d.team {
+            Some(team) => format!("{} ({team})", d.player),
+            None => d.player.clone(),
+        };
+        let answer = format!("{} / {}", d.service, d.fault_class.as_str());
+        line(format!("  {:>6}  {who:<16} {answer:<36} {}", at(d.at_ms), d.verdict.as_str()));
+    }
+    if let Some(w) = &s.winner {
+        line(format!("winner     {w}"));
+    }
+    out
 }
 
 pub async fn diagnose(a: DiagnoseArgs) -> anyhow::Result<ExitCode> {
@@ -220,4 +257,56 @@ pub async fn leaderboard(json: bool) -> anyhow::Result<ExitCode> {
         println!("{}", l.markdown)
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(phase: &str) -> DrillStatus {
+        serde_json::from_value(serde_json::json!({
+            "id": "d", "incident": "storefront latency", "briefing": "PAGE: ...", "phase": phase,
+            "mode": { "mode": "first-correct-wins" }, "timeLimitSeconds": 900,
+            "elapsedMs": 252_400, "remainingMs": 647_600, "hintsAvailable": 2,
+            "hints": [{ "contestant": "alice", "text": "Compare the calls.\n", "cost": 50, "atMs": 180_000 }],
+            "diagnoses": [
+                { "player": "alice", "service": "inventory", "faultClass": "latency", "atMs": 61_000, "verdict": "wrong" },
+                { "player": "bob", "team": "red", "service": "warehouse", "faultClass": "hang", "atMs": 250_000, "verdict": "correct" }
+            ],
+            "winner": "bob"
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_summary_shows_phase_clock_hints_diagnoses_and_winner() {
+        let text = summary(&status("solved"));
+        let expected = [
+            "incident   storefront latency",
+            "phase      solved     4:12 elapsed, 10:47 left of 15:00",
+            "hints      1 unlocked, 2 more available",
+            "    3:00  alice (-50): Compare the calls.",
+            "diagnoses  2",
+            "    1:01  alice            inventory / latency",
+            "wrong",
+            "    4:10  bob (red)        warehouse / hang",
+            "correct",
+            "winner     bob",
+        ];
+        for part in expected {
+            assert!(text.contains(part), "no {part:?} in:\n{text}");
+        }
+        assert!(!text.contains("PAGE"), "the briefing was printed at start, not in every status:\n{text}");
+    }
+
+    #[test]
+    fn before_the_incident_the_clock_has_not_started() {
+        let mut s = status("warm-up");
+        s.diagnoses.clear();
+        s.winner = None;
+        let text = summary(&s);
+        assert!(text.contains("phase      warm-up    not started (time limit 15:00)"), "{text}");
+        assert!(text.contains("diagnoses  none yet"), "{text}");
+        assert!(!text.contains("winner"), "{text}");
+    }
 }

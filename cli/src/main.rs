@@ -15,6 +15,7 @@ mod screen;
 mod session;
 mod signals;
 mod supervisor;
+mod surfaces;
 mod teardown;
 mod verify;
 

@@ -81,6 +81,7 @@ fn print_where_to_look(lab: &Lab, screen: std::net::SocketAddr) {
     for line in crate::output::backend_lines(
         addr(lab.backends.prometheus),
         addr(lab.backends.jaeger),
+        lab.jaeger_ui,
         addr(lab.backends.victorialogs),
     ) {
         println!("{line}");

@@ -276,6 +276,7 @@ fn lab_view(
         loadgen: lab.loadgen,
         prometheus: lab.backends.prometheus,
         jaeger: lab.backends.jaeger,
+        jaeger_ui: lab.jaeger_ui,
         victorialogs: lab.backends.victorialogs,
         logs: lab.logs(),
         screen,

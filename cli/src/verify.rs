@@ -1,7 +1,7 @@
 //! `firedrill verify`: each scenario run headless on the local lab as a regression test of
 //! itself. Baseline (no signal may hold), inject, every expected signal must hold within its
-//! deadline on real Prometheus, Jaeger and VictoriaLogs, revert, and the signals must clear
-//! again.
+//! deadline on real Prometheus, Jaeger and VictoriaLogs, nothing players can read may give the
+//! answer away (`surfaces`), revert, and the signals must clear again.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -106,7 +106,9 @@ async fn phases(
 ) -> anyhow::Result<()> {
     let signals: Vec<&Signal> = scenario.signals_for(culprit).collect();
     let backends = lab.backends.clone();
-    let id = format!("verify-{}-{}", scenario.name, culprit.id);
+    // The drill's id is in the player's status, which the surface audit reads: neutral, as
+    // `play` and the supervisor name theirs.
+    let id = "verify".to_string();
     let mut drill =
         Drill::new(id, scenario.clone(), draw.clone(), Mode::FirstCorrectWins, now())?.with_warm_up(opts.warm_up);
     drill.start_warm_up(now())?;
@@ -123,6 +125,12 @@ async fn phases(
         sleep_until(step.wake_at).await;
     }
     signals::judge(&backends, &signals, &drill.signal_timings(), found).await?;
+    // While the incident is live: nothing players can read may give it away.
+    let unfair = crate::surfaces::audit(lab, scenario, draw, &drill, now()).await;
+    if unfair.is_empty() {
+        found.notes.push("player surface clean: logs, /metrics, VictoriaLogs, Jaeger, drill status".into());
+    }
+    found.failures.extend(unfair.into_iter().map(|f| format!("player surface: {f}")));
     drill.stop(now())?;
     while drill.phase() != Phase::Reverted {
         let step = driver.step(&mut drill, lab, now()).await?;

@@ -67,11 +67,11 @@ signals() { # signals SCENARIO CULPRIT PHASE: firedrill's check of one phase on 
 
 # verify_culprit SCENARIO CULPRIT SEED: one drill of that culprit, from baseline to recovery.
 verify_culprit() {
-    local s=$1 c=$2 seed=$3 secret="verify-$1-seed" drill uid
+    local s=$1 c=$2 seed=$3 secret="verify-$1-draw" drill uid
     signals "$s" "$c" baseline || { fail "$s/$c: signals already show before the drill"; return; }
-    kubectl -n "$control" create secret generic "$secret" --from-literal=seed="$seed" \
+    kubectl -n "$control" create secret generic "$secret" --from-literal=scenario="$s" --from-literal=seed="$seed" \
         --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-    drill="$(printf '%s' "{\"apiVersion\":\"firedrill.dev/v1alpha1\",\"kind\":\"Drill\",\"metadata\":{\"generateName\":\"verify-$s-\"},\"spec\":{\"scenario\":\"$s\",\"seedSecret\":\"$secret\"}}" \
+    drill="$(printf '%s' "{\"apiVersion\":\"firedrill.dev/v1alpha1\",\"kind\":\"Drill\",\"metadata\":{\"generateName\":\"verify-\"},\"spec\":{\"drawSecret\":\"$secret\"}}" \
         | kubectl -n "$lab" create -f - -o jsonpath='{.metadata.name}')"
     uid="$(kubectl -n "$lab" get drill "$drill" -o jsonpath='{.metadata.uid}')"
     local ok=1

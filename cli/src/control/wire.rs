@@ -48,6 +48,9 @@ pub struct LabStatus {
     pub loadgen: SocketAddr,
     pub prometheus: Option<SocketAddr>,
     pub jaeger: Option<SocketAddr>,
+    /// Whether that Jaeger serves its web UI (official releases do; module builds do not).
+    #[serde(default)]
+    pub jaeger_ui: bool,
     pub victorialogs: Option<SocketAddr>,
     pub logs: PathBuf,
     /// The game-day screen (`http://ADDR/`), on its own loopback port.
@@ -74,9 +77,8 @@ pub struct ShutdownReply {
     pub status: String,
 }
 
-/// `POST /drill/diagnoses`: the verdict and the drill as it stands after it. (Serialise only:
-/// `DrillStatus` has no `Deserialize`; the commands read the status as JSON.)
-#[derive(Debug, Clone, Serialize)]
+/// `POST /drill/diagnoses`: the verdict and the drill as it stands after it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DiagnoseReply {
     pub verdict: Verdict,
     pub status: DrillStatus,
@@ -119,6 +121,7 @@ mod tests {
             loadgen: "127.0.0.1:8090".parse().unwrap(),
             prometheus: None,
             jaeger: None,
+            jaeger_ui: false,
             victorialogs: None,
             logs: "logs".into(),
             screen: Some("127.0.0.1:8099".parse().unwrap()),

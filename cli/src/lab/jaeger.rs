@@ -53,6 +53,25 @@ pub async fn start(
     Ok((process, addrs))
 }
 
+/// What a Jaeger built without its UI assets serves at `/` instead of the UI (the Go module
+/// has none: they are built from jaeger-ui with npm and embedded only in official releases).
+const UI_PLACEHOLDER: &str = "not compiled with the UI assets";
+
+/// Whether the Jaeger at `query` serves its web UI: an official release does, a build from
+/// the Go module serves a placeholder page that says so. A Jaeger that does not answer `/`
+/// with HTML has no UI either.
+pub async fn serves_ui(http: &Http, query: SocketAddr) -> bool {
+    match http.get(&format!("http://{query}/")).await {
+        Ok(body) => is_ui(&String::from_utf8_lossy(&body)),
+        Err(_) => false,
+    }
+}
+
+/// The test of [`serves_ui`] on the body of `/`.
+fn is_ui(body: &str) -> bool {
+    body.contains("<html") && !body.contains(UI_PLACEHOLDER)
+}
+
 /// Where the Jaeger binary is: `FIREDRILL_JAEGER`, else the tools cache, else `jaeger` on PATH.
 pub fn find() -> Option<PathBuf> {
     tools::find("FIREDRILL_JAEGER", "jaeger", Some(VERSION))
@@ -150,5 +169,20 @@ mod tests {
         assert_eq!(endpoints, ["127.0.0.1:2", "127.0.0.1:3", "127.0.0.1:1"]);
         assert!(text.contains("level: none"), "no self-metrics listener on :8888");
         assert!(!text.contains("grpc:\n        endpoint"), "no OTLP gRPC receiver");
+    }
+
+    /// An official release's `/` is jaeger-ui's index.html. No official binary can be fetched
+    /// here, so this is the page's shape (its root element and title), not a real one; the
+    /// module build's placeholder is checked for real in `jaeger_tests`.
+    #[test]
+    fn the_ui_is_told_from_the_placeholder() {
+        let official = r#"<!doctype html><html lang="en"><head><title>Jaeger UI</title></head>
+            <body><div id="jaeger-ui-root"></div></body></html>"#;
+        assert!(super::is_ui(official));
+        let placeholder = r#"<!DOCTYPE html><html lang="en"><title>Test Page</title><body>
+            <h1>This is not the Jaeger UI you are looking for!</h1>
+            <p>If you are seeing this, you are running a binary that was not compiled with the UI assets.</p>"#;
+        assert!(!super::is_ui(placeholder));
+        assert!(!super::is_ui("404 page not found"));
     }
 }

@@ -72,3 +72,20 @@ async fn drop_spans_takes_the_missing_child_ratio_from_zero_to_one() {
     warehouse.stop().await;
     process.stop(Duration::from_secs(5)).await;
 }
+
+/// The Jaeger the lab builds from its Go module serves a placeholder at `/`, not the UI: the
+/// lab must not send players to it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jaeger_built_from_its_module_is_seen_to_have_no_ui() {
+    let dir = tempfile::tempdir().unwrap();
+    let ledger = super::ledger::Ledger::create(dir.path(), "test").unwrap();
+    let http = Http::default();
+    let (process, addrs): (Process, _) =
+        jaeger::start(&ledger, &binary(), dir.path(), dir.path().join("jaeger.log"), &http).await.unwrap();
+    let page = http.get(&format!("http://{}/", addrs.query)).await.expect("Jaeger answers /");
+    assert!(String::from_utf8_lossy(&page).contains("<html"), "/ is an HTML page");
+    assert!(!jaeger::serves_ui(&http, addrs.query).await, "the module build has no UI assets");
+    process.stop(Duration::from_secs(5)).await;
+    // Nothing listens any more: no answer is no UI, not an error.
+    assert!(!jaeger::serves_ui(&http, addrs.query).await);
+}

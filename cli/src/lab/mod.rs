@@ -78,6 +78,8 @@ pub struct Lab {
     pub loadgen: SocketAddr,
     /// Prometheus, Jaeger and VictoriaLogs, those that run.
     pub backends: Backends,
+    /// Whether the running Jaeger serves its web UI (official releases do, module builds not).
+    pub jaeger_ui: bool,
     /// The `OTEL_EXPORTER_OTLP_*` variables every service gets.
     telemetry_env: Vec<(&'static str, String)>,
     token: String,
@@ -143,6 +145,7 @@ impl Lab {
             // another process to take it.
             loadgen: SocketAddr::from(([127, 0, 0, 1], 0)),
             backends: Backends::default(),
+            jaeger_ui: false,
             telemetry_env: Vec::new(),
             token: new_token()?,
             processes: Vec::new(),
@@ -254,6 +257,7 @@ impl Lab {
         let (process, addrs) = jaeger::start(&self.ledger, binary, &dir, log, &self.http).await?;
         self.processes.push(process);
         self.backends.jaeger = Some(addrs.query);
+        self.jaeger_ui = jaeger::serves_ui(&self.http, addrs.query).await;
         self.telemetry_env.push(("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", jaeger::otlp_traces_url(&addrs)));
         Ok(())
     }

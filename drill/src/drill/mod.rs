@@ -34,6 +34,21 @@ pub enum Phase {
     Debriefed,
 }
 
+impl Phase {
+    /// The phase as written in JSON and shown to players (`warm-up`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Pending => "pending",
+            Phase::WarmUp => "warm-up",
+            Phase::Active => "active",
+            Phase::Solved => "solved",
+            Phase::Expired => "expired",
+            Phase::Reverted => "reverted",
+            Phase::Debriefed => "debriefed",
+        }
+    }
+}
+
 /// How a drill is played.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "mode")]

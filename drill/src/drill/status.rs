@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// A player-safe view of a drill.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DrillStatus {
     /// The caller's id for the drill; hosts choose one that does not name the scenario.
@@ -40,7 +40,7 @@ pub struct DrillStatus {
 }
 
 /// An unlocked hint as shown to players.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HintView {
     pub contestant: String,
@@ -51,7 +51,7 @@ pub struct HintView {
 }
 
 /// A judged diagnosis as shown to players.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DiagnosisView {
     pub player: String,

@@ -283,3 +283,11 @@ fn leaderboard_adds_drills_once_and_sorts() {
     let json = serde_json::to_string(&board).unwrap();
     assert_eq!(serde_json::from_str::<Leaderboard>(&json).unwrap(), board);
 }
+
+#[test]
+fn phase_names_are_the_json_names() {
+    use Phase::*;
+    for phase in [Pending, WarmUp, Active, Solved, Expired, Reverted, Debriefed] {
+        assert_eq!(serde_json::to_value(phase).unwrap(), phase.as_str(), "{phase:?}");
+    }
+}

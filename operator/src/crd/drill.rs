@@ -1,8 +1,9 @@
 //! Drill and Diagnosis: what players see and create in the lab namespace.
 //!
-//! Neither type may hold the truth. The drawn culprit and the seed live in a Secret in the
-//! control namespace (see `drill::truth`); a replay seed is therefore named by a Secret too,
-//! because the scenario files are public and a seed in the spec would give the answer away.
+//! Neither type may hold the truth. The drawn scenario, culprit and seed live in a Secret in
+//! the control namespace (see `drill::truth`). A facilitator's choice of scenario and a replay
+//! seed are therefore named by a Secret too: players read the Drill, and the scenario files
+//! are public, so a scenario or a seed in the spec would give the answer away.
 
 use firedrill_drill::{FaultClass, Phase, Verdict};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
@@ -22,8 +23,8 @@ use super::Refusable;
     status = "DrillStatus",
     shortname = "dr",
     category = "firedrill",
-    doc = "A played round of a scenario: the operator draws a culprit, injects its faults into the lab, and judges Diagnoses.",
-    printcolumn(name = "Scenario", type_ = "string", json_path = ".spec.scenario"),
+    doc = "A played round of a mystery scenario: the operator draws a scenario and a culprit, injects its faults into the lab, and judges Diagnoses.",
+    printcolumn(name = "Incident", type_ = "string", json_path = ".status.title"),
     printcolumn(name = "Phase", type_ = "string", json_path = ".status.phase"),
     printcolumn(name = "Elapsed", type_ = "string", json_path = ".status.elapsed"),
     printcolumn(name = "Remaining", type_ = "string", json_path = ".status.remaining"),
@@ -34,9 +35,14 @@ use super::Refusable;
 #[x_kube(validation = Rule::new("(self.mode == 'AllTeamsPlay') == (size(self.teams) > 0)").message("teams are required for mode AllTeamsPlay and not allowed for FirstCorrectWins"))]
 #[serde(rename_all = "camelCase")]
 pub struct DrillSpec {
-    /// Name of a Scenario object in the operator's control namespace.
-    #[x_kube(validation = Rule::new("size(self) > 0").message("spec.scenario must name a scenario"))]
-    pub scenario: String,
+    /// The pool the scenario is drawn from: names of Scenario objects in the operator's control
+    /// namespace; empty (the default) draws from every installed Scenario. Players read this,
+    /// so a pool of one is refused: a facilitator who picks the scenario names it in the
+    /// `drawSecret`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[x_kube(validation = Rule::new("size(self) != 1").message("spec.from names one scenario, which tells the players which it is; name it in the drawSecret's `scenario` key instead"))]
+    #[x_kube(validation = Rule::new("self.all(n, size(n) > 0)").message("spec.from names must not be empty"))]
+    pub from: Vec<String>,
     /// Overrides the scenario's time limit (60..=7200 seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[x_kube(validation = Rule::new("self >= 60 && self <= 7200").message("timeLimitSeconds must be between 60 and 7200"))]
@@ -46,9 +52,11 @@ pub struct DrillSpec {
     /// The teams for `AllTeamsPlay`.
     #[serde(default)]
     pub teams: Vec<String>,
-    /// Name of a Secret in the control namespace whose `seed` key replays a past draw.
+    /// Name of a Secret in the control namespace that players cannot read: its `scenario` key
+    /// picks the scenario (a facilitator's choice; it must be in `from` when both are given),
+    /// its `seed` key replays a past draw of scenario and culprit. Either key may be absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed_secret: Option<String>,
+    pub draw_secret: Option<String>,
     /// Seconds of baseline traffic at the scenario's load before the faults go in and the
     /// clock starts (0..=600; default 30, as on the local lab).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -80,11 +80,11 @@ fn operator(draw: &Draw) -> impl Translate {
     let mut crd = Drill::new(
         "game-day",
         DrillSpec {
-            scenario: draw.scenario.clone(),
+            from: vec![],
             time_limit_seconds: None,
             mode: DrillMode::FirstCorrectWins,
             teams: vec![],
-            seed_secret: None,
+            draw_secret: None,
             warm_up_seconds: None,
         },
     );

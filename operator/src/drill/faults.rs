@@ -149,11 +149,11 @@ mod tests {
         let mut drill = Drill::new(
             "game-day",
             crate::crd::DrillSpec {
-                scenario: "slow-shared-downstream".into(),
+                from: vec![],
                 time_limit_seconds: None,
                 mode: Default::default(),
                 teams: Vec::new(),
-                seed_secret: None,
+                draw_secret: None,
                 warm_up_seconds: None,
             },
         );

@@ -1,7 +1,7 @@
 //! The CRDs as the API server sees them: printer columns, and invalid objects refused with
 //! the message of the schema or CEL rule that caught them.
 
-use firedrill_operator::crd::{Diagnosis, FaultInjection};
+use firedrill_operator::crd::{Diagnosis, Drill, FaultInjection};
 use kube::Api;
 use kube::api::{ApiResource, DynamicObject, PostParams};
 use serde_json::json;
@@ -19,7 +19,7 @@ async fn kubectl_get_drills_shows_the_printer_columns() {
     assert_eq!(table["kind"], "Table", "{table}");
     let columns: Vec<&str> =
         table["columnDefinitions"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
-    assert_eq!(columns, ["Name", "Scenario", "Phase", "Elapsed", "Remaining", "Solved By", "Age"]);
+    assert_eq!(columns, ["Name", "Incident", "Phase", "Elapsed", "Remaining", "Solved By", "Age"]);
 }
 
 async fn rejected<K>(api: &Api<K>, obj: serde_json::Value) -> String
@@ -91,4 +91,22 @@ async fn diagnoses_are_immutable_and_checked() {
     changed.spec.service = "pricing".into();
     let err = api.replace("ok", &PostParams::default(), &changed).await.expect_err("a diagnosis cannot be changed");
     assert!(err.to_string().contains("a Diagnosis is immutable once created"), "{err}");
+}
+
+#[tokio::test]
+async fn a_drill_never_names_its_scenario_and_a_pool_of_one_is_refused() {
+    let lab = Lab::new(true).await;
+    let drills: Api<DynamicObject> =
+        Api::namespaced_with(lab.admin.clone(), &lab.ns, &ApiResource::erase::<Drill>(&()));
+    let drill = |name: &str, spec: serde_json::Value| json!({ "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill", "metadata": { "name": name }, "spec": spec });
+    let msg = rejected(&drills, drill("one", json!({ "from": ["retry-storm"] }))).await;
+    assert!(msg.contains("spec.from names one scenario, which tells the players which it is"), "{msg}");
+    let msg = rejected(&drills, drill("empty-name", json!({ "from": ["retry-storm", ""] }))).await;
+    assert!(msg.contains("spec.from names must not be empty"), "{msg}");
+    for (name, spec) in
+        [("all", json!({})), ("pool", json!({ "from": ["a", "b"] })), ("chosen", json!({ "drawSecret": "s" }))]
+    {
+        let obj: DynamicObject = serde_json::from_value(drill(name, spec)).unwrap();
+        drills.create(&PostParams::default(), &obj).await.unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
 }

@@ -8,7 +8,7 @@ use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use serde_json::json;
 
-use super::drills::{create_drill, install_scenario, scenario_source, start_services, until_phase};
+use super::drills::{SCENARIO, create_drill, install_scenario, scenario_source, start_services, until_phase};
 use crate::support::lab::{Lab, eventually};
 
 /// A finalizer of the test's own: it holds a FaultInjection the way a slow revert would.
@@ -30,7 +30,7 @@ fn drill_reconciles(lab: &Lab) -> u64 {
 #[tokio::test]
 async fn a_deleted_drill_waits_for_its_faults_without_counting_a_failure() {
     let mut lab = Lab::new(true).await;
-    install_scenario(&lab, "slow-shared-downstream", &scenario_source("slow-shared-downstream")).await;
+    install_scenario(&lab, SCENARIO, &scenario_source(SCENARIO)).await;
     let _services = start_services(&lab).await;
     lab.start_operator().await;
     let drill = create_drill(&lab, "game-day").await;

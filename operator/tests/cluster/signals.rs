@@ -11,7 +11,7 @@ use firedrill_drill::Phase;
 use serde_json::json;
 
 use super::drills::{
-    answer, create_drill, debrief, diagnose, install_scenario, scenario_source, start_services, truth_secret,
+    SCENARIO, answer, create_drill, debrief, diagnose, install_scenario, scenario_source, start_services, truth_secret,
     until_phase,
 };
 use crate::support::lab::{Lab, eventually};
@@ -22,7 +22,7 @@ const MARKER: &str = "fd-signal-marker";
 
 /// slow-shared-downstream with two more scenario-wide LogsQL signals.
 fn scenario_with_log_signals() -> String {
-    let source = scenario_source("slow-shared-downstream");
+    let source = scenario_source(SCENARIO);
     let signal = |name: &str, text: &str| {
         format!(
             "  - name: {name}\n    query: {{ logsql: '_time:5m \"{text}\" | stats count()' }}\n    op: '>'\n    threshold: 0\n    withinSeconds: 60\n"
@@ -81,7 +81,7 @@ async fn the_debrief_shows_when_each_signal_first_showed() {
     };
     let victorialogs = VictoriaLogs::start(&binary).await;
     let mut lab = Lab::new(true).await;
-    install_scenario(&lab, "slow-shared-downstream", &scenario_with_log_signals()).await;
+    install_scenario(&lab, SCENARIO, &scenario_with_log_signals()).await;
     let _services = start_services(&lab).await;
     lab.backends = Backends::new(None, None, Some(victorialogs.addr));
     lab.start_operator().await;

@@ -13,6 +13,15 @@ use crate::chaos::ClientOverrides;
 use crate::chaos::active::{jittered, roll};
 use crate::telemetry::{Outcome, current_trace_id, propagation};
 
+/// The log messages a caller writes for a failed attempt. Players read them: they are the
+/// faults' real effects, the same words whatever caused them (an audit of the game's surface
+/// allows them, and nothing else, on a faulted service only).
+pub const UPSTREAM_ERROR: &str = "upstream error";
+pub const UPSTREAM_TIMEOUT: &str = "upstream timeout";
+pub const UPSTREAM_UNREACHABLE: &str = "upstream unreachable";
+/// Every one of them.
+pub const EFFECT_MESSAGES: [&str; 3] = [UPSTREAM_ERROR, UPSTREAM_TIMEOUT, UPSTREAM_UNREACHABLE];
+
 /// A dependency's answer (any status below 500, or a 5xx once retries are spent).
 #[derive(Debug, Clone)]
 pub struct Reply {
@@ -116,11 +125,11 @@ impl Dependency {
                 Ok(reply) if reply.status.as_u16() < 500 => return Ok(reply),
                 Ok(reply) => {
                     let status = reply.status.as_u16();
-                    tracing::warn!(dependency = %self.name, attempt, status, url.path = path, "upstream error");
+                    tracing::warn!(dependency = %self.name, attempt, status, url.path = path, "{UPSTREAM_ERROR}");
                     last = CallError::Status { dependency: self.name.clone(), status, attempts: attempt + 1 };
                 }
                 Err(e) => {
-                    let message = if e.is_timeout() { "upstream timeout" } else { "upstream unreachable" };
+                    let message = if e.is_timeout() { UPSTREAM_TIMEOUT } else { UPSTREAM_UNREACHABLE };
                     tracing::warn!(dependency = %self.name, attempt, error = %e, url.path = path, "{message}");
                     last = e;
                 }

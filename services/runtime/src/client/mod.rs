@@ -6,7 +6,7 @@ mod call;
 mod pool;
 mod retry;
 
-pub use call::{CallError, Reply};
+pub use call::{CallError, EFFECT_MESSAGES, Reply, UPSTREAM_ERROR, UPSTREAM_TIMEOUT, UPSTREAM_UNREACHABLE};
 pub use pool::Limiter;
 pub use retry::{RetryBudget, RetryPolicy};
 
