@@ -126,39 +126,50 @@ async fn the_screen_follows_a_drill_in_a_real_browser_and_keeps_the_truth_until_
     let mut browser = Browser::launch(&binary).await;
     let page = browser.page(1600, 900).await;
     browser.navigate(&page, &url).await;
-    let phase = "document.getElementById('phase').textContent";
-    until(&mut browser, &page, Duration::from_secs(10), phase, |v| text(v) == "idle").await;
+    until(&mut browser, &page, Duration::from_secs(10), PHASE, |v| text(v) == "idle").await;
+    wait_for_baseline(text(&status["prometheus"]));
 
-    // A baseline before the incident, so the plot shows the drill against the lab's normal.
-    let prometheus = text(&status["prometheus"]).to_string();
-    let baseline = Instant::now() + Duration::from_secs(40);
-    while prometheus_value(&prometheus, "count_over_time(up{job=\"loadgen\"}[1m])") < 20.0 {
-        assert!(Instant::now() < baseline, "Prometheus has not scraped loadgen for 20 s after 40 s");
-        tokio::time::sleep(Duration::from_millis(500)).await;
+    let drill_png = during_the_drill(&lab, &mut browser, &page).await;
+    nothing_of_the_truth(&mut browser, &page).await;
+    let debrief_png = after_the_revert(&lab, &mut browser, &page).await;
+    eprintln!("screenshots: {} {}", drill_png.display(), debrief_png.display());
+}
+
+const PHASE: &str = "document.getElementById('phase').textContent";
+
+/// Waits until Prometheus has 20 s of loadgen, so the plot shows the drill against the lab's
+/// normal.
+fn wait_for_baseline(prometheus: &str) {
+    let end = Instant::now() + Duration::from_secs(40);
+    while prometheus_value(prometheus, "count_over_time(up{job=\"loadgen\"}[1m])") < 20.0 {
+        assert!(Instant::now() < end, "Prometheus has not scraped loadgen for 20 s after 40 s");
+        std::thread::sleep(Duration::from_millis(500));
     }
+}
 
-    // The page open before the drill follows it: the incident title, then a clock that
-    // moves on its own between polls.
+/// The page open before the drill follows it: the incident title, a clock that moves on its
+/// own between polls, a diagnosis from the CLI within seconds with its verdict. Returns the
+/// screenshot taken 20 s in.
+async fn during_the_drill(lab: &Lab, browser: &mut Browser, page: &Page) -> PathBuf {
     let started = run(lab.cwd(), &["drill", "start", "--from", FROM, "--seed", "3", "--warm-up", "1"]);
     assert!(started.status.success(), "{}", stderr(&started));
-    until(&mut browser, &page, Duration::from_secs(20), phase, |v| text(v) == "active").await;
-    let incident = browser.eval(&page, "document.getElementById('incident').textContent").await;
+    until(browser, page, Duration::from_secs(20), PHASE, |v| text(v) == "active").await;
+    let incident = browser.eval(page, "document.getElementById('incident').textContent").await;
     assert_eq!(text(&incident), INCIDENT);
     let clock = "document.getElementById('clock').textContent";
-    let first = browser.eval(&page, clock).await;
-    let later = until(&mut browser, &page, Duration::from_secs(5), clock, |v| v != &first).await;
+    let first = browser.eval(page, clock).await;
+    let later = until(browser, page, Duration::from_secs(5), clock, |v| v != &first).await;
     let secs = |v: &serde_json::Value| {
         let (m, s) = text(v).split_once(':').unwrap_or_else(|| panic!("not m:ss: {v}"));
         m.parse::<u64>().unwrap() * 60 + s.parse::<u64>().unwrap()
     };
     assert!(secs(&later) < secs(&first), "a countdown: {first} then {later}");
 
-    // A diagnosis from the CLI shows within a few seconds, with its verdict.
     let wrong = run(lab.cwd(), &["diagnose", "--service", "warehouse", "--fault", "latency", "--player", "ada"]);
     assert!(stdout(&wrong).contains("WRONG"), "{}", stdout(&wrong));
     let rows = "Array.from(document.querySelectorAll('#diagnoses tbody tr')).map(r => r.textContent + '|' + r.lastChild.className)";
     let shown =
-        until(&mut browser, &page, Duration::from_secs(5), rows, |v| v.as_array().is_some_and(|a| !a.is_empty())).await;
+        until(browser, page, Duration::from_secs(5), rows, |v| v.as_array().is_some_and(|a| !a.is_empty())).await;
     let row = text(&shown[0]);
     assert!(
         row.contains("ada") && row.contains("warehouse / latency") && row.contains("wrong|verdict verdict-wrong"),
@@ -167,13 +178,14 @@ async fn the_screen_follows_a_drill_in_a_real_browser_and_keeps_the_truth_until_
 
     // Let the drill run a little, so the plot has an incident to show.
     let elapsed = "document.getElementById('elapsed').textContent";
-    until(&mut browser, &page, Duration::from_secs(40), elapsed, |v| text(v).starts_with("0:2")).await;
-    let drill_png = screenshot(&mut browser, &page, "drill").await;
+    until(browser, page, Duration::from_secs(40), elapsed, |v| text(v).starts_with("0:2")).await;
+    screenshot(browser, page, "drill").await
+}
 
-    // Until the revert: nothing of the truth, in the DOM or in anything the browser received.
-    let dom = "document.documentElement.outerHTML";
-    let html = browser.eval(&page, dom).await;
-    let responses = browser.responses(&page).await;
+/// Until the revert: nothing of the truth in the DOM or in any response the browser received.
+async fn nothing_of_the_truth(browser: &mut Browser, page: &Page) {
+    let html = browser.eval(page, "document.documentElement.outerHTML").await;
+    let responses = browser.responses(page).await;
     assert!(responses.iter().filter(|(u, _)| u.ends_with("/api/state")).count() >= 5, "the page polls: {responses:?}");
     for secret in SECRETS {
         assert!(!text(&html).contains(secret), "the DOM shows `{secret}` before the revert");
@@ -181,30 +193,29 @@ async fn the_screen_follows_a_drill_in_a_real_browser_and_keeps_the_truth_until_
             assert!(!body.contains(secret), "{from} sent `{secret}` before the revert: {body}");
         }
     }
+}
 
-    // The revert: the debrief appears on the same page with the truth and the plot.
+/// The revert: the debrief on the same page, with the truth, the plot and its markers.
+/// Returns the screenshot.
+async fn after_the_revert(lab: &Lab, browser: &mut Browser, page: &Page) -> PathBuf {
     let stopped = run(lab.cwd(), &["drill", "stop"]);
     assert!(stopped.status.success(), "{}", stderr(&stopped));
     let debrief = lab.json(&["debrief", "--json"]);
     let shown = "document.getElementById('debrief').hidden ? '' : document.getElementById('debrief').textContent";
-    let truth = until(&mut browser, &page, Duration::from_secs(5), shown, |v| !text(v).is_empty()).await;
+    let truth = until(browser, page, Duration::from_secs(5), shown, |v| !text(v).is_empty()).await;
     for secret in SECRETS {
         assert!(text(&truth).contains(secret), "the debrief lacks `{secret}`: {truth}");
     }
     let markers = "['injected','signal','hint','diagnosis','reverted'].map(k => document.querySelectorAll('#plot svg g.marker.marker-' + k).length)";
-    let counts = until(&mut browser, &page, Duration::from_secs(5), markers, |v| v[0] == 1).await;
+    let counts = until(browser, page, Duration::from_secs(5), markers, |v| v[0] == 1).await;
     let signals = debrief["timeline"].as_array().unwrap().iter().filter(|e| e["event"]["kind"] == "signal").count();
-    assert_eq!(
-        counts,
-        serde_json::json!([1, signals, 0, 1, 1]),
-        "markers: injected, signals, hints, diagnoses, reverted"
-    );
-    let lines = browser.eval(&page, "document.querySelectorAll('#plot svg polyline.series').length").await;
+    let expected = serde_json::json!([1, signals, 0, 1, 1]);
+    assert_eq!(counts, expected, "markers: injected, signals, hints, diagnoses, reverted");
+    let lines = browser.eval(page, "document.querySelectorAll('#plot svg polyline.series').length").await;
     assert_eq!(lines, 2, "edge and users' P95 from Prometheus");
-    let link = browser.eval(&page, "document.querySelector('#queries a').href").await;
+    let link = browser.eval(page, "document.querySelector('#queries a').href").await;
     assert!(text(&link).contains("/graph?g0.expr="), "a Prometheus link: {link}");
-    let after = browser.responses(&page).await;
+    let after = browser.responses(page).await;
     assert!(after.iter().any(|(_, body)| body.contains("inventory-warehouse-timeout")), "the state now tells it");
-    let debrief_png = screenshot(&mut browser, &page, "debrief").await;
-    eprintln!("screenshots: {} {}", drill_png.display(), debrief_png.display());
+    screenshot(browser, page, "debrief").await
 }

@@ -165,17 +165,17 @@ pub(crate) mod tests {
 
     fn get(screen: &Screen<Fixed>, method: http::Method, path: &str) -> http::Response<Full<Bytes>> {
         let req = http::Request::builder().method(method).uri(path).body(()).unwrap();
-        futures_lite(screen.handle(&req))
+        block_on(screen.handle(&req))
     }
 
     /// Runs a future to completion on a fresh current-thread runtime.
-    fn futures_lite<F: Future>(f: F) -> F::Output {
+    fn block_on<F: Future>(f: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
     }
 
     fn body(resp: http::Response<Full<Bytes>>) -> String {
         use http_body_util::BodyExt;
-        let bytes = futures_lite(resp.into_body().collect()).unwrap().to_bytes();
+        let bytes = block_on(resp.into_body().collect()).unwrap().to_bytes();
         String::from_utf8(bytes.to_vec()).unwrap()
     }
 

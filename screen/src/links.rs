@@ -53,7 +53,8 @@ impl BackendUrls {
                 let base = self.prometheus.as_deref()?;
                 Some(format!("{base}/graph?g0.expr={}&g0.tab=0&g0.range_input=30m", enc(q)))
             }
-            Query::Logsql(q) => Some(format!("{}/select/vmui/?query={}", self.victorialogs.as_deref()?, enc(q))),
+            // vmui routes in the fragment: its own links look like `/select/vmui/#/?query=...`.
+            Query::Logsql(q) => Some(format!("{}/select/vmui/#/?query={}", self.victorialogs.as_deref()?, enc(q))),
             Query::Traces(t) => {
                 let base = self.jaeger.as_deref()?;
                 let operation = t.operation.as_deref().map(|op| format!("&operation={}", enc(op))).unwrap_or_default();
@@ -93,6 +94,6 @@ mod tests {
         let logsql = Query::Logsql("_time:5m error".into());
         assert_eq!(urls().url(&logsql), None, "no VictoriaLogs, no link");
         let with_vl = BackendUrls { victorialogs: Some("http://h:9428".into()), ..urls() };
-        assert_eq!(with_vl.url(&logsql).unwrap(), "http://h:9428/select/vmui/?query=_time%3A5m+error");
+        assert_eq!(with_vl.url(&logsql).unwrap(), "http://h:9428/select/vmui/#/?query=_time%3A5m+error");
     }
 }
