@@ -3,7 +3,7 @@
 //! driven over the DevTools protocol. The clock must advance, a diagnosis submitted with the
 //! CLI must show with its verdict within seconds, the truth must be absent from the DOM *and
 //! from every response the browser received* until the revert and present after it, and the
-//! debrief's plot must carry its markers. A screenshot of each phase goes to `docs/screen/`.
+//! debrief's plot must carry its markers. A screenshot of each phase goes to `target/screen/` (`FIREDRILL_SCREENSHOTS=docs/screen` for the docs).
 //!
 //! Skips (loudly) only when Chromium is not installed; `.ci/run` installs it.
 
@@ -94,14 +94,20 @@ fn prometheus_value(addr: &str, promql: &str) -> f64 {
     body["data"]["result"][0]["value"][1].as_str().and_then(|v| v.parse().ok()).unwrap_or(0.0)
 }
 
-/// Saves a full-page screenshot to docs/screen/NAME.png.
+/// Saves a full-page screenshot as NAME.png: in `target/screen/`, or in the folder
+/// `FIREDRILL_SCREENSHOTS` names (`FIREDRILL_SCREENSHOTS=docs/screen` refreshes the ones
+/// the docs show), so a test run leaves the working tree as it found it.
 async fn screenshot(browser: &mut Browser, page: &Page, name: &str) -> PathBuf {
     let height = browser.eval(page, "document.documentElement.scrollHeight").await.as_u64().unwrap_or(900);
     browser.resize(page, 1600, height.clamp(900, 4000) as u32).await;
     let png = browser.screenshot(page).await;
     browser.resize(page, 1600, 900).await;
     assert!(png.starts_with(b"\x89PNG"), "not a PNG");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screen");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = match std::env::var_os("FIREDRILL_SCREENSHOTS") {
+        Some(dir) => root.join(dir),
+        None => root.join("target/screen"),
+    };
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.png"));
     std::fs::write(&path, png).unwrap();
