@@ -6,6 +6,10 @@
 mod support;
 
 mod bench;
+/// The cli's DevTools client for headless Chromium, shared rather than copied.
+#[path = "../../../cli/tests/common/cdp.rs"]
+#[allow(dead_code)]
+mod cdp;
 mod crds;
 mod deletion;
 mod drills;

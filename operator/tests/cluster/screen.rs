@@ -19,6 +19,20 @@ async fn get(addr: std::net::SocketAddr, path: &str) -> String {
     String::from_utf8(body.to_vec()).unwrap()
 }
 
+/// The page's DOM once it contains `text` (polled for up to [`WAIT`]).
+async fn dom_with(browser: &mut crate::cdp::Browser, page: &crate::cdp::Page, text: &str) -> String {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let html = browser.eval(page, "document.documentElement ? document.documentElement.outerHTML : ''").await;
+        let html = html.as_str().unwrap_or_default().to_string();
+        if html.contains(text) {
+            return html;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the page never showed {text:?}:\n{html}");
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_screen_shows_the_drill_without_its_truth_until_the_revert() {
     let mut lab = Lab::new(true).await;
@@ -47,6 +61,30 @@ async fn the_screen_shows_the_drill_without_its_truth_until_the_revert() {
     for secret in &secrets {
         assert!(!text.contains(secret.as_str()), "the screen's state before the revert contains {secret}: {text}");
     }
+    // The same page in a real browser: the incident on screen, nothing of the truth in the DOM.
+    let mut browser = match crate::cdp::chromium() {
+        Some(binary) => Some(crate::cdp::Browser::launch(&binary).await),
+        None => {
+            eprintln!("\n!!! the browser half SKIPPED: chromium is not installed (.ci/run installs it) !!!\n");
+            None
+        }
+    };
+    let page = match browser.as_mut() {
+        Some(b) => {
+            let page = b.page(1280, 800).await;
+            b.navigate(&page, &format!("http://{screen}/")).await;
+            let html = dom_with(b, &page, &parsed.incident).await;
+            // The page's markup has a (hidden, empty) story section: the words of the truth count.
+            let story = parsed.culprit(CULPRIT).unwrap().story.lines().next().unwrap().trim().to_string();
+            let mut truths: Vec<String> = secrets.iter().filter(|s| *s != "story" && *s != "seed").cloned().collect();
+            truths.push(story);
+            for truth in &truths {
+                assert!(!html.contains(truth.as_str()), "the page's DOM before the revert contains {truth}");
+            }
+            Some(page)
+        }
+        None => None,
+    };
 
     let player = lab.player().await;
     diagnose(&player, &lab.ns, "right", "warehouse", &answer(&lab, &created).await).await;
@@ -61,6 +99,10 @@ async fn the_screen_shows_the_drill_without_its_truth_until_the_revert() {
         assert!(text.contains(truth), "the debrief on the screen names {truth}: {text}");
     }
     assert!(text.contains("\"alice\""), "the winner is on the board: {text}");
+    if let (Some(b), Some(page)) = (browser.as_mut(), page.as_ref()) {
+        dom_with(b, page, CULPRIT).await;
+    }
+    drop(browser);
     // Deleting the Drill takes it off the screen.
     Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns).delete("game-day", &Default::default()).await.unwrap();
     eventually("the screen forgets the deleted drill", WAIT, || async {
