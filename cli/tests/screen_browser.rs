@@ -212,6 +212,10 @@ async fn after_the_revert(lab: &Lab, browser: &mut Browser, page: &Page) -> Path
     for secret in SECRETS {
         assert!(text(&truth).contains(secret), "the debrief lacks `{secret}`: {truth}");
     }
+    let apart = browser.eval(page, "[...document.querySelectorAll('#apart li')].map(li => li.textContent)").await;
+    let apart = apart.as_array().cloned().unwrap_or_default();
+    assert_eq!(apart.len(), 1, "the wrong answer is told apart from the truth: {apart:?}");
+    assert!(text(&apart[0]).starts_with("ada said warehouse / latency (wrong): "), "{apart:?}");
     let markers = "['injected','signal','hint','diagnosis','reverted'].map(k => document.querySelectorAll('#plot svg g.marker.marker-' + k).length)";
     let counts = until(browser, page, Duration::from_secs(5), markers, |v| v[0] == 1).await;
     let signals = debrief["timeline"].as_array().unwrap().iter().filter(|e| e["event"]["kind"] == "signal").count();

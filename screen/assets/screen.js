@@ -91,6 +91,10 @@ function renderDebrief(b) {
     $("plot").replaceChildren(document.importNode(doc.documentElement, true));
   }
   $("plot-note").textContent = b.plot && b.plot.note ? b.plot.note : "";
+  const apart = b.tellingApart || [];
+  $("apart-title").hidden = apart.length === 0;
+  $("apart").replaceChildren(...apart.map((t) =>
+    el("li", `${t.player} said ${t.service} / ${t.faultClass} (${t.verdict}): ${t.text}`)));
   $("queries").replaceChildren(...b.queryLinks.map((q) => {
     const li = el("li");
     li.appendChild(el("span", `${q.why} (${q.backend}): `));
