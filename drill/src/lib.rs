@@ -7,10 +7,13 @@
 //! up. The same engine runs in the `firedrill` CLI's local lab and in the operator, so it reads
 //! no files, opens no sockets, starts no threads and never reads the clock: callers pass `now`.
 
+pub mod distinguish;
+pub mod pool;
 pub mod scenario;
 pub mod taxonomy;
 pub mod topology;
 
+pub use pool::{AnswerPool, PoolError};
 pub use scenario::{Catalog, Scenario, ScenarioError, ScenarioErrors};
 pub use taxonomy::FaultClass;
 pub mod draw;

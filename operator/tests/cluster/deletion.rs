@@ -30,7 +30,7 @@ fn drill_reconciles(lab: &Lab) -> u64 {
 #[tokio::test]
 async fn a_deleted_drill_waits_for_its_faults_without_counting_a_failure() {
     let mut lab = Lab::new(true).await;
-    install_scenario(&lab, "slow-shared-downstream", &scenario_source("slow-shared-downstream")).await;
+    install_scenario(&lab, "product-pages-slow-teams-paged", &scenario_source("product-pages-slow-teams-paged")).await;
     let _services = start_services(&lab).await;
     lab.start_operator().await;
     let drill = create_drill(&lab, "game-day").await;

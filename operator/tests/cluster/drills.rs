@@ -50,11 +50,11 @@ pub(super) async fn start_services(lab: &Lab) -> BTreeMap<&'static str, Running>
     services
 }
 
-/// Creates the Drill `name` of slow-shared-downstream (as the admin).
+/// Creates the Drill `name` of product-pages-slow-teams-paged (as the admin).
 pub(super) async fn create_drill(lab: &Lab, name: &str) -> Drill {
     let drill: Drill = serde_json::from_value(json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
-        "metadata": { "name": name }, "spec": { "scenario": "slow-shared-downstream", "warmUpSeconds": 0 }
+        "metadata": { "name": name }, "spec": { "scenario": "product-pages-slow-teams-paged", "warmUpSeconds": 0 }
     }))
     .unwrap();
     Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns).create(&PostParams::default(), &drill).await.unwrap()
@@ -89,13 +89,21 @@ pub(super) async fn debrief(lab: &Lab, drill: &Drill) -> String {
 async fn truth_field(lab: &Lab, drill: &Drill, field: &str) -> String {
     let truth: serde_json::Value = serde_json::from_slice(&truth_secret(lab, drill).await["truth.json"].0).unwrap();
     let culprit = &truth["drill"]["draw"]["culprit"];
-    let value = if field == "faultClass" { &culprit["answer"]["faultClass"] } else { &culprit[field] };
+    let value = match field {
+        "faultClass" | "service" => &culprit["answer"][field],
+        _ => &culprit[field],
+    };
     value.as_str().unwrap().to_string()
 }
 
 /// The right fault class, read by the admin (not a player) from the truth.
 pub(super) async fn answer(lab: &Lab, drill: &Drill) -> String {
     truth_field(lab, drill, "faultClass").await
+}
+
+/// The right service, read by the admin from the truth (the scenario's culprits differ in it).
+pub(super) async fn answer_service(lab: &Lab, drill: &Drill) -> String {
+    truth_field(lab, drill, "service").await
 }
 
 pub(super) async fn diagnose(player: &kube::Client, ns: &str, name: &str, service: &str, class: &str) {
@@ -119,13 +127,13 @@ async fn verdict(player: &kube::Client, ns: &str, name: &str) -> Refusable<Verdi
 #[tokio::test]
 async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
     let mut lab = Lab::new(true).await;
-    install_scenario(&lab, "slow-shared-downstream", &scenario_source("slow-shared-downstream")).await;
+    install_scenario(&lab, "product-pages-slow-teams-paged", &scenario_source("product-pages-slow-teams-paged")).await;
     let services = start_services(&lab).await;
     lab.start_operator().await;
     let drill: Drill = serde_json::from_value(json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
         "metadata": { "name": "game-day" },
-        "spec": { "scenario": "slow-shared-downstream", "timeLimitSeconds": 600, "warmUpSeconds": 0 }
+        "spec": { "scenario": "product-pages-slow-teams-paged", "timeLimitSeconds": 600, "warmUpSeconds": 0 }
     }))
     .unwrap();
     Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns).create(&PostParams::default(), &drill).await.unwrap();
@@ -137,13 +145,16 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
         (d.status.as_ref()?.phase == Some(Refusable::Engine(Phase::Active))).then_some(d)
     })
     .await;
-    assert_eq!(faults_of(&services["warehouse"]), 1, "the culprit's service carries its fault");
-    assert_eq!(faults_of(&services["pricing"]), 1, "the observability gap is applied too");
+    // The scenario's culprits are on warehouse or pricing; pricing always carries the gap.
+    let service = answer_service(&lab, &active).await;
+    let on_pricing = usize::from(service == "pricing");
+    assert_eq!(faults_of(&services[service.as_str()]), 1 + on_pricing, "the culprit's service carries its fault");
+    assert_eq!(faults_of(&services["pricing"]), 1 + on_pricing, "the observability gap is applied too");
     assert_eq!(faults_of(&services["checkout"]), 0);
     let ready = &active.status.as_ref().unwrap().conditions[0];
     assert_eq!((ready.type_.as_str(), ready.reason.as_str()), ("Ready", "Running"));
     let seen = serde_json::to_string(&active).unwrap();
-    for secret in ["warehouse-query-latency", "warehouse-cpu", "\"seed\"", "story", "culprit"] {
+    for secret in ["warehouse-query-latency", "warehouse-cpu", "pricing-slow-lookups", "\"seed\"", "story", "culprit"] {
         assert!(!seen.contains(secret), "the player-visible Drill contains {secret}: {seen}");
     }
 
@@ -154,7 +165,7 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
 
     lab.stop_operator().await;
     lab.start_operator().await;
-    diagnose(&player, &lab.ns, "alice-2", "warehouse", &answer).await;
+    diagnose(&player, &lab.ns, "alice-2", &service, &answer).await;
     assert_eq!(verdict(&player, &lab.ns, "alice-2").await, Refusable::Engine(Verdict::Correct));
 
     let done = eventually("solved, reverted, winner set", WAIT, || async {
@@ -176,7 +187,7 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
         "Outcome: solved. Winner: **alice**.".to_string(),
         format!("Culprit `{}`", truth_field(&lab, &done, "id").await),
         "alice diagnosed inventory / latency -> **wrong**".to_string(),
-        format!("alice diagnosed warehouse / {answer} -> **correct**"),
+        format!("alice diagnosed {service} / {answer} -> **correct**"),
         "## What would have isolated it fastest".to_string(),
         "faults reverted".to_string(),
     ];
@@ -201,7 +212,7 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
 async fn installed_scenarios_report_parse_errors_with_line_and_column() {
     let mut lab = Lab::new(true).await;
     lab.start_operator().await;
-    install_scenario(&lab, "retry-storm", &scenario_source("retry-storm")).await;
+    install_scenario(&lab, "storefront-slow-flat-errors", &scenario_source("storefront-slow-flat-errors")).await;
     let broken = json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Scenario",
         "metadata": { "name": "broken", "namespace": lab.control },
@@ -217,7 +228,7 @@ async fn installed_scenarios_report_parse_errors_with_line_and_column() {
             Some((status, c))
         }
     };
-    let (ok, c) = eventually("retry-storm parsed", WAIT, || valid("retry-storm")).await;
+    let (ok, c) = eventually("storefront-slow-flat-errors parsed", WAIT, || valid("storefront-slow-flat-errors")).await;
     assert_eq!(c.status, "True");
     assert!(ok.title.is_some() && ok.culprits.unwrap_or(0) >= 1);
     let (_, c) = eventually("broken reported", WAIT, || valid("broken")).await;

@@ -11,15 +11,16 @@ use kube::api::PostParams;
 use serde_json::json;
 
 use super::drills::{
-    answer, create_drill, debrief, diagnose, install_scenario, scenario_source, start_services, until_phase,
+    answer, answer_service, create_drill, debrief, diagnose, install_scenario, scenario_source, start_services,
+    until_phase,
 };
 use crate::support::lab::{Lab, eventually};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// slow-shared-downstream with its first hint available at once (the second after 600 s).
+/// product-pages-slow-teams-paged with its first hint available at once (the second after 600 s).
 fn scenario_with_an_early_hint() -> String {
-    let source = scenario_source("slow-shared-downstream");
+    let source = scenario_source("product-pages-slow-teams-paged");
     assert!(source.contains("  - afterSeconds: 240\n    cost: 50\n"), "the scenario's hints changed; update this test");
     source.replacen("  - afterSeconds: 240\n", "  - afterSeconds: 0\n", 1)
 }
@@ -41,7 +42,7 @@ async fn ask(player: &kube::Client, ns: &str, name: &str) -> firedrill_operator:
 #[tokio::test]
 async fn a_hint_is_unlocked_when_its_time_has_come_and_costs_points() {
     let mut lab = Lab::new(true).await;
-    install_scenario(&lab, "slow-shared-downstream", &scenario_with_an_early_hint()).await;
+    install_scenario(&lab, "product-pages-slow-teams-paged", &scenario_with_an_early_hint()).await;
     let _services = start_services(&lab).await;
     lab.start_operator().await;
     let created = create_drill(&lab, "game-day").await;
@@ -56,7 +57,7 @@ async fn a_hint_is_unlocked_when_its_time_has_come_and_costs_points() {
     assert_eq!(second.outcome, Some(HintOutcome::Refused));
     assert!(second.message.as_deref().unwrap_or("").contains("the next hint unlocks in"), "{second:?}");
 
-    diagnose(&player, &lab.ns, "right", "warehouse", &answer(&lab, &created).await).await;
+    diagnose(&player, &lab.ns, "right", &answer_service(&lab, &created).await, &answer(&lab, &created).await).await;
     let debrief = debrief(&lab, &created).await;
     assert!(debrief.contains("alice took a hint (-50): Two services got slow"), "{debrief}");
     assert!(debrief.contains("| alice | 1950 |"), "the hint's 50 points come off alice's score:\n{debrief}");
