@@ -1,11 +1,15 @@
 //! `firedrill verify`: each scenario run headless on the local lab as a regression test of
 //! itself. Baseline (no signal may hold), inject, every expected signal must hold within its
 //! deadline on real Prometheus, Jaeger and VictoriaLogs, revert, and the signals must clear
-//! again.
+//! again. With `--all-culprits` it also checks that the signals can tell every culprit from
+//! every other one of its scenario ([`distinguish`]).
+
+pub mod distinguish;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use firedrill_drill::distinguish::Separation;
 use firedrill_drill::scenario::{Culprit, Signal};
 use firedrill_drill::{Draw, Drill, Driver, Mode, Phase, Scenario, Timestamp};
 
@@ -24,6 +28,8 @@ pub struct VerifyOptions {
     pub warm_up: Duration,
     /// Longest wait for the signals to clear after revert.
     pub recovery: Duration,
+    /// Also watch the other culprits' signals and require each pair to be told apart.
+    pub distinguish: bool,
 }
 
 /// The outcome of one scenario + culprit.
@@ -34,6 +40,9 @@ pub struct CaseReport {
     pub seconds: f64,
     #[serde(flatten)]
     pub found: Findings,
+    /// With `--all-culprits`: this culprit against every other one of its scenario.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub separations: Vec<Separation>,
 }
 
 /// Runs one case on a fresh lab. Lab start-up failures are failures of the case.
@@ -50,6 +59,7 @@ pub async fn run_case(
         culprit: culprit.id.clone(),
         seconds: 0.0,
         found: Findings::default(),
+        separations: Vec::new(),
     };
     let lab_opts = LabOptions {
         dir: opts.lab_dir.join(format!("{}-{}", scenario.name, culprit.id)),
@@ -66,8 +76,11 @@ pub async fn run_case(
         Ok(mut lab) => {
             if let Some(missing) = missing_backend(&lab.backends, scenario, culprit) {
                 found.failures.push(missing.into());
-            } else if let Err(e) = phases(opts, scenario, culprit, draw, &mut lab, found, progress).await {
-                found.failures.push(format!("lab error: {e}"));
+            } else {
+                match phases(opts, scenario, culprit, draw, &mut lab, found, progress).await {
+                    Ok(separations) => report.separations = separations,
+                    Err(e) => found.failures.push(format!("lab error: {e}")),
+                }
             }
             let dir = lab.dir.clone();
             lab.down().await;
@@ -94,7 +107,8 @@ fn missing_backend(backends: &Backends, scenario: &Scenario, culprit: &Culprit) 
 }
 
 /// Baseline, injection and recovery, driven by the engine's driver exactly as a played
-/// drill is: the same deliveries, lease renewals, traffic and signal readings.
+/// drill is: the same deliveries, lease renewals, traffic and signal readings. While the
+/// faults are active the other culprits' signals are watched too (when `opts.distinguish`).
 async fn phases(
     opts: &VerifyOptions,
     scenario: &Scenario,
@@ -103,8 +117,9 @@ async fn phases(
     lab: &mut Lab,
     found: &mut Findings,
     progress: &Progress,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Separation>> {
     let signals: Vec<&Signal> = scenario.signals_for(culprit).collect();
+    let mut watch = distinguish::Watch::new(scenario, culprit, opts.distinguish);
     let backends = lab.backends.clone();
     let id = format!("verify-{}-{}", scenario.name, culprit.id);
     let mut drill =
@@ -115,20 +130,25 @@ async fn phases(
     progress.wait(&format!("{} / {}: baseline traffic", scenario.name, culprit.id), opts.warm_up).await;
     signals::baseline(&backends, &signals, found).await?;
     // Every signal held or past its own deadline: waiting longer tells nothing more.
-    while drill.phase() == Phase::WarmUp || !drill.signals_settled(now()) {
+    while drill.phase() == Phase::WarmUp || !drill.signals_settled(now()) || !watch.settled(drill.elapsed(now())) {
         let step = driver.step(&mut drill, lab, now()).await?;
+        if drill.phase() == Phase::Active {
+            watch.poll(&backends, drill.elapsed(now())).await?;
+        }
         let held = drill.signals_seen().len();
         let elapsed = drill.elapsed(now()).as_secs();
         progress.tick(&format!("signals {held}/{} after {elapsed} s", signals.len()));
         sleep_until(step.wake_at).await;
     }
     signals::judge(&backends, &signals, &drill.signal_timings(), found).await?;
+    let separations = watch.judge(scenario, culprit, found);
     drill.stop(now())?;
     while drill.phase() != Phase::Reverted {
         let step = driver.step(&mut drill, lab, now()).await?;
         sleep_until(step.wake_at).await;
     }
-    Ok(signals::until_cleared(&backends, &signals, opts.recovery, progress, found).await?)
+    signals::until_cleared(&backends, &signals, opts.recovery, progress, found).await?;
+    Ok(separations)
 }
 
 /// Sleeps until `at` on the engine's clock (not at all if it has passed).
@@ -136,13 +156,16 @@ async fn sleep_until(at: Timestamp) {
     tokio::time::sleep(at.since(now())).await;
 }
 
-/// JUnit XML for CI systems: one testcase per scenario + culprit.
+/// JUnit XML for CI systems: one testcase per scenario + culprit, and one per ordered pair of
+/// culprits checked for distinguishability.
 pub fn junit(reports: &[CaseReport]) -> String {
-    let failures = reports.iter().filter(|r| !r.found.failures.is_empty()).count();
+    let pairs = reports.iter().flat_map(|r| &r.separations);
+    let unseparated = pairs.clone().filter(|p| !p.separated()).count();
+    let failures = reports.iter().filter(|r| !r.found.failures.is_empty()).count() + unseparated;
     let total: f64 = reports.iter().map(|r| r.seconds).sum();
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"firedrill verify\" tests=\"{}\" failures=\"{failures}\" time=\"{total:.1}\">\n",
-        reports.len()
+        reports.len() + pairs.count()
     );
     for r in reports {
         out.push_str(&format!(
@@ -156,6 +179,7 @@ pub fn junit(reports: &[CaseReport]) -> String {
             out.push_str(&format!("    <failure message=\"{}\">{text}</failure>\n", xml(&r.found.failures[0])));
         }
         out.push_str(&format!("    <system-out>{}</system-out>\n  </testcase>\n", xml(&r.found.notes.join("\n"))));
+        out.push_str(&distinguish::junit_cases(r, xml));
     }
     out.push_str("</testsuite>\n");
     out
@@ -171,11 +195,42 @@ mod tests {
 
     #[test]
     fn junit_escapes_and_counts_failures() {
-        let ok = CaseReport { scenario: "a".into(), culprit: "x".into(), seconds: 1.0, found: Findings::default() };
+        let ok = CaseReport {
+            scenario: "a".into(),
+            culprit: "x".into(),
+            seconds: 1.0,
+            found: Findings::default(),
+            separations: Vec::new(),
+        };
         let mut bad = ok.clone();
         bad.found.failures.push("p95 < 1 & \"x\"".into());
         let text = junit(&[ok, bad]);
         assert!(text.contains("tests=\"2\" failures=\"1\""));
         assert!(text.contains("p95 &lt; 1 &amp; &quot;x&quot;"), "{text}");
+    }
+
+    #[test]
+    fn junit_has_a_testcase_per_ordered_pair() {
+        use firedrill_drill::distinguish::Reading;
+        let reading = |held: bool| Reading { signal: "b-slow".into(), held, last: Some(0.5) };
+        let pair = |other: &str, held: bool| Separation {
+            active: "x".into(),
+            other: other.into(),
+            separated_by: (!held).then(|| reading(held)),
+            readings: vec![reading(held)],
+        };
+        let mut case = CaseReport {
+            scenario: "a".into(),
+            culprit: "x".into(),
+            seconds: 1.0,
+            found: Findings::default(),
+            separations: vec![pair("y", false), pair("z", true)],
+        };
+        case.found.failures.push(case.separations[1].to_string());
+        let text = junit(&[case]);
+        assert!(text.contains("tests=\"3\" failures=\"2\""), "{text}");
+        assert!(text.contains("<testcase classname=\"a.distinguish\" name=\"x vs y\""), "{text}");
+        assert!(text.contains("x vs y: told apart by `b-slow` (did not hold; last 0.5000)"), "{text}");
+        assert!(text.contains("<failure message=\"x vs z: cannot be told apart"), "{text}");
     }
 }
