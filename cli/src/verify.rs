@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use firedrill_drill::distinguish::Separation;
+use firedrill_drill::driver::SIGNAL_POLL;
 use firedrill_drill::scenario::{Culprit, Signal};
 use firedrill_drill::{Draw, Drill, Driver, Mode, Phase, Scenario, Timestamp};
 
@@ -74,7 +75,7 @@ pub async fn run_case(
     let found = &mut report.found;
     match Lab::up(&lab_opts).await {
         Ok(mut lab) => {
-            if let Some(missing) = missing_backend(&lab.backends, scenario, culprit) {
+            if let Some(missing) = missing_backend(&lab.backends, scenario, culprit, opts.distinguish) {
                 found.failures.push(missing.into());
             } else {
                 match phases(opts, scenario, culprit, draw, &mut lab, found, progress).await {
@@ -98,12 +99,19 @@ pub async fn run_case(
 }
 
 /// Why a backend the case needs is not running, if one is not: Prometheus always (the lab's
-/// load is judged on it), the others when one of the culprit's signals asks them.
-fn missing_backend(backends: &Backends, scenario: &Scenario, culprit: &Culprit) -> Option<&'static str> {
+/// load is judged on it), the others when one of the culprit's signals asks them (or, when
+/// `every_culprit`'s signals are watched for distinguishability, one of theirs).
+fn missing_backend(
+    backends: &Backends,
+    scenario: &Scenario,
+    culprit: &Culprit,
+    every_culprit: bool,
+) -> Option<&'static str> {
     if backends.prometheus.is_none() {
         return Some(NO_PROMETHEUS);
     }
-    backends.missing(scenario.signals_for(culprit).map(|s| &s.query))
+    let others = scenario.culprits.iter().filter(|_| every_culprit).flat_map(|c| &c.signals);
+    backends.missing(scenario.signals_for(culprit).chain(others).map(|s| &s.query))
 }
 
 /// Baseline, injection and recovery, driven by the engine's driver exactly as a played
@@ -132,13 +140,16 @@ async fn phases(
     // Every signal held or past its own deadline: waiting longer tells nothing more.
     while drill.phase() == Phase::WarmUp || !drill.signals_settled(now()) || !watch.settled(drill.elapsed(now())) {
         let step = driver.step(&mut drill, lab, now()).await?;
+        let mut wake_at = step.wake_at;
         if drill.phase() == Phase::Active {
             watch.poll(&backends, drill.elapsed(now())).await?;
+            // The driver sleeps until its next duty; the watched signals want reading sooner.
+            wake_at = wake_at.min(now().plus(SIGNAL_POLL));
         }
         let held = drill.signals_seen().len();
         let elapsed = drill.elapsed(now()).as_secs();
         progress.tick(&format!("signals {held}/{} after {elapsed} s", signals.len()));
-        sleep_until(step.wake_at).await;
+        sleep_until(wake_at).await;
     }
     signals::judge(&backends, &signals, &drill.signal_timings(), found).await?;
     let separations = watch.judge(scenario, culprit, found);
