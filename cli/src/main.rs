@@ -100,7 +100,8 @@ enum Command {
         /// Seed of the culprit draw (ignored with --all-culprits).
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Verify every culprit of each scenario instead of one drawn culprit.
+        /// Verify every culprit of each scenario instead of one drawn culprit, and that each
+        /// culprit's own signals tell it from every other (one line per ordered pair).
         #[arg(long)]
         all_culprits: bool,
         /// Write a JUnit XML report here.
