@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 
-SCENARIO ?= retry-storm
+SCENARIO ?= storefront-slow-flat-errors
 FIREDRILL := target/release/firedrill
 
 .PHONY: help build release test unit verify play lab-up lab-down lint fmt bench clean kube-tools crds bench-operator backends jaeger victorialogs
@@ -27,7 +27,7 @@ verify: release backends ## Every shipped scenario run on the local lab and chec
 
 # Without SCENARIO on the command line, play draws one (a mystery drill): the default above is
 # for the kind targets. FROM=a,b limits the draw.
-play: release backends ## Play a drill in this terminal with all three signals: make play (drawn), make play FROM=a,b, make play SCENARIO=retry-storm
+play: release backends ## Play a drill in this terminal with all three signals: make play (drawn), make play FROM=a,b, make play SCENARIO=storefront-slow-flat-errors
 	$(FIREDRILL) play $(if $(filter command line environment,$(origin SCENARIO)),$(SCENARIO)) $(if $(FROM),--from $(FROM))
 
 lab-up: release backends ## Start the local lab in the background (then: firedrill drill start ...)
@@ -108,7 +108,7 @@ up: ## Create the kind cluster, build and load the image, install the chart, wai
 # A kind drill is a mystery like `make play`: drawn from every installed Scenario, or from
 # FROM=a,b; SCENARIO=x (on the command line) is the facilitator's choice, kept in a Secret in
 # the control namespace so players reading the Drill cannot see it.
-drill: ## Start a drill on the kind lab: make drill (drawn), make drill FROM=a,b, make drill SCENARIO=retry-storm
+drill: ## Start a drill on the kind lab: make drill (drawn), make drill FROM=a,b, make drill SCENARIO=storefront-slow-flat-errors
 	$(call need,kubectl)
 	@secret=""; if [ "$(origin SCENARIO)" = "command line" ]; then \
 		secret="game-day-draw-$$(date +%s)"; \
@@ -120,7 +120,7 @@ drill: ## Start a drill on the kind lab: make drill (drawn), make drill FROM=a,b
 		| kubectl -n $(LAB_NS) create -f - -o name
 	@echo "watch it: kubectl -n $(LAB_NS) get drills -w"
 
-debrief: ## The facilitator's debrief of a finished kind drill: make debrief DRILL=retry-storm-x7k2p
+debrief: ## The facilitator's debrief of a finished kind drill: make debrief DRILL=storefront-slow-flat-errors-x7k2p
 	$(call need,kubectl base64)
 	@test -n '$(DRILL)' || { echo "make debrief: name the drill: make debrief DRILL=<name> (kubectl -n $(LAB_NS) get drills)" >&2; exit 1; }
 	@uid=$$(kubectl -n $(LAB_NS) get drill '$(DRILL)' -o jsonpath='{.metadata.uid}') || exit 1; \

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use firedrill_drill::{Catalog, Draw, Scenario, ScenarioDrawError};
+use firedrill_drill::{AnswerPool, Catalog, Draw, Scenario, ScenarioDrawError};
+
+use crate::output::{Colour, paint};
 
 /// The `.yaml` files of a directory, sorted.
 pub fn files_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
@@ -85,4 +87,21 @@ pub fn culprits(scenario: &Scenario) -> anyhow::Result<ExitCode> {
         println!("{} {seed}", c.id);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `firedrill scenarios validate`, second half: prints each scenario's answer pool, and every
+/// pool too narrow for a fair drill as an error. Returns how many were too narrow.
+pub fn check_pools(scenarios: &[Scenario]) -> usize {
+    let mut narrow = 0;
+    for s in scenarios {
+        let pool = AnswerPool::of(s);
+        match pool.check() {
+            Ok(()) => println!("{} pool {pool}", paint("ok", Colour::Green)),
+            Err(e) => {
+                narrow += 1;
+                eprintln!("{} pool {pool}\n{e}", paint("too narrow", Colour::Red));
+            }
+        }
+    }
+    narrow
 }

@@ -102,7 +102,8 @@ enum Command {
         /// Seed of the culprit draw (ignored with --all-culprits).
         #[arg(long, default_value_t = 1)]
         seed: u64,
-        /// Verify every culprit of each scenario instead of one drawn culprit.
+        /// Verify every culprit of each scenario instead of one drawn culprit, and that each
+        /// culprit's own signals tell it from every other (one line per ordered pair).
         #[arg(long)]
         all_culprits: bool,
         /// Write a JUnit XML report here.
@@ -119,7 +120,9 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum ScenariosCommand {
-    /// Validate scenario files (default: every file in the catalog directory).
+    /// Validate scenario files (default: every file in the catalog directory), then each
+    /// scenario's answer pool: its culprits must span at least 3 distinct answers (service,
+    /// fault class), 2 services and 2 classes.
     Validate { files: Vec<PathBuf> },
     /// List the catalog.
     List {
@@ -197,6 +200,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 bin_dir,
                 warm_up: Duration::from_secs(warm_up),
                 recovery: Duration::from_secs(90),
+                distinguish: all_culprits,
             };
             run_verify(&cli.scenarios_dir, &scenarios, seed, all_culprits, junit, json, &opts).await
         }
@@ -226,9 +230,13 @@ fn lab_options(s: &firedrill_drill::Scenario, bin_dir: PathBuf, kind: &str) -> a
 fn validate(dir: &std::path::Path, files: Vec<PathBuf>) -> anyhow::Result<ExitCode> {
     let files = if files.is_empty() { catalog::files_in(dir)? } else { files };
     let mut bad = 0;
+    let mut loaded = Vec::new();
     for (name, text) in catalog::read(&files)? {
         match firedrill_drill::Scenario::from_yaml(&name, &text) {
-            Ok(s) => println!("{} {name} ({})", paint("ok", Colour::Green), s.name),
+            Ok(s) => {
+                println!("{} {name} ({})", paint("ok", Colour::Green), s.name);
+                loaded.push(s);
+            }
             Err(errors) => {
                 bad += 1;
                 for e in errors.iter() {
@@ -237,6 +245,7 @@ fn validate(dir: &std::path::Path, files: Vec<PathBuf>) -> anyhow::Result<ExitCo
             }
         }
     }
+    bad += catalog::check_pools(&loaded);
     Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
 }
 
@@ -302,6 +311,9 @@ async fn run_verify(
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    for line in verify::distinguish::summary(&reports) {
+        progress.say(&line);
     }
     let failed = reports.iter().filter(|r| !r.found.failures.is_empty()).count();
     progress.say(&format!("{} of {} passed (seed {seed})", reports.len() - failed, reports.len()));

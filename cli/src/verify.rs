@@ -1,11 +1,17 @@
 //! `firedrill verify`: each scenario run headless on the local lab as a regression test of
 //! itself. Baseline (no signal may hold), inject, every expected signal must hold within its
 //! deadline on real Prometheus, Jaeger and VictoriaLogs, nothing players can read may give the
-//! answer away (`surfaces`), revert, and the signals must clear again.
+//! answer away (`surfaces`), revert, and the signals must clear again. With `--all-culprits`
+//! it also checks that the signals can tell every culprit from every other one of its
+//! scenario ([`distinguish`]).
+
+pub mod distinguish;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
+use firedrill_drill::distinguish::Separation;
+use firedrill_drill::driver::SIGNAL_POLL;
 use firedrill_drill::scenario::{Culprit, Signal};
 use firedrill_drill::{Draw, Drill, Driver, Mode, Phase, Scenario, Timestamp};
 
@@ -24,6 +30,8 @@ pub struct VerifyOptions {
     pub warm_up: Duration,
     /// Longest wait for the signals to clear after revert.
     pub recovery: Duration,
+    /// Also watch the other culprits' signals and require each pair to be told apart.
+    pub distinguish: bool,
 }
 
 /// The outcome of one scenario + culprit.
@@ -34,6 +42,9 @@ pub struct CaseReport {
     pub seconds: f64,
     #[serde(flatten)]
     pub found: Findings,
+    /// With `--all-culprits`: this culprit against every other one of its scenario.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub separations: Vec<Separation>,
 }
 
 /// Runs one case on a fresh lab. Lab start-up failures are failures of the case.
@@ -50,6 +61,7 @@ pub async fn run_case(
         culprit: culprit.id.clone(),
         seconds: 0.0,
         found: Findings::default(),
+        separations: Vec::new(),
     };
     let lab_opts = LabOptions {
         dir: opts.lab_dir.join(format!("{}-{}", scenario.name, culprit.id)),
@@ -64,10 +76,13 @@ pub async fn run_case(
     let found = &mut report.found;
     match Lab::up(&lab_opts).await {
         Ok(mut lab) => {
-            if let Some(missing) = missing_backend(&lab.backends, scenario, culprit) {
+            if let Some(missing) = missing_backend(&lab.backends, scenario, culprit, opts.distinguish) {
                 found.failures.push(missing.into());
-            } else if let Err(e) = phases(opts, scenario, culprit, draw, &mut lab, found, progress).await {
-                found.failures.push(format!("lab error: {e}"));
+            } else {
+                match phases(opts, scenario, culprit, draw, &mut lab, found, progress).await {
+                    Ok(separations) => report.separations = separations,
+                    Err(e) => found.failures.push(format!("lab error: {e}")),
+                }
             }
             let dir = lab.dir.clone();
             lab.down().await;
@@ -85,16 +100,24 @@ pub async fn run_case(
 }
 
 /// Why a backend the case needs is not running, if one is not: Prometheus always (the lab's
-/// load is judged on it), the others when one of the culprit's signals asks them.
-fn missing_backend(backends: &Backends, scenario: &Scenario, culprit: &Culprit) -> Option<&'static str> {
+/// load is judged on it), the others when one of the culprit's signals asks them (or, when
+/// `every_culprit`'s signals are watched for distinguishability, one of theirs).
+fn missing_backend(
+    backends: &Backends,
+    scenario: &Scenario,
+    culprit: &Culprit,
+    every_culprit: bool,
+) -> Option<&'static str> {
     if backends.prometheus.is_none() {
         return Some(NO_PROMETHEUS);
     }
-    backends.missing(scenario.signals_for(culprit).map(|s| &s.query))
+    let others = scenario.culprits.iter().filter(|_| every_culprit).flat_map(|c| &c.signals);
+    backends.missing(scenario.signals_for(culprit).chain(others).map(|s| &s.query))
 }
 
 /// Baseline, injection and recovery, driven by the engine's driver exactly as a played
-/// drill is: the same deliveries, lease renewals, traffic and signal readings.
+/// drill is: the same deliveries, lease renewals, traffic and signal readings. While the
+/// faults are active the other culprits' signals are watched too (when `opts.distinguish`).
 async fn phases(
     opts: &VerifyOptions,
     scenario: &Scenario,
@@ -103,8 +126,9 @@ async fn phases(
     lab: &mut Lab,
     found: &mut Findings,
     progress: &Progress,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Separation>> {
     let signals: Vec<&Signal> = scenario.signals_for(culprit).collect();
+    let mut watch = distinguish::Watch::new(scenario, culprit, opts.distinguish);
     let backends = lab.backends.clone();
     // The drill's id is in the player's status, which the surface audit reads: neutral, as
     // `play` and the supervisor name theirs.
@@ -117,12 +141,18 @@ async fn phases(
     progress.wait(&format!("{} / {}: baseline traffic", scenario.name, culprit.id), opts.warm_up).await;
     signals::baseline(&backends, &signals, found).await?;
     // Every signal held or past its own deadline: waiting longer tells nothing more.
-    while drill.phase() == Phase::WarmUp || !drill.signals_settled(now()) {
+    while drill.phase() == Phase::WarmUp || !drill.signals_settled(now()) || !watch.settled(drill.elapsed(now())) {
         let step = driver.step(&mut drill, lab, now()).await?;
+        let mut wake_at = step.wake_at;
+        if drill.phase() == Phase::Active {
+            watch.poll(&backends, drill.elapsed(now())).await?;
+            // The driver sleeps until its next duty; the watched signals want reading sooner.
+            wake_at = wake_at.min(now().plus(SIGNAL_POLL));
+        }
         let held = drill.signals_seen().len();
         let elapsed = drill.elapsed(now()).as_secs();
         progress.tick(&format!("signals {held}/{} after {elapsed} s", signals.len()));
-        sleep_until(step.wake_at).await;
+        sleep_until(wake_at).await;
     }
     signals::judge(&backends, &signals, &drill.signal_timings(), found).await?;
     // While the incident is live: nothing players can read may give it away.
@@ -131,12 +161,14 @@ async fn phases(
         found.notes.push("player surface clean: logs, /metrics, VictoriaLogs, Jaeger, drill status".into());
     }
     found.failures.extend(unfair.into_iter().map(|f| format!("player surface: {f}")));
+    let separations = watch.judge(scenario, culprit, found);
     drill.stop(now())?;
     while drill.phase() != Phase::Reverted {
         let step = driver.step(&mut drill, lab, now()).await?;
         sleep_until(step.wake_at).await;
     }
-    Ok(signals::until_cleared(&backends, &signals, opts.recovery, progress, found).await?)
+    signals::until_cleared(&backends, &signals, opts.recovery, progress, found).await?;
+    Ok(separations)
 }
 
 /// Sleeps until `at` on the engine's clock (not at all if it has passed).
@@ -144,13 +176,16 @@ async fn sleep_until(at: Timestamp) {
     tokio::time::sleep(at.since(now())).await;
 }
 
-/// JUnit XML for CI systems: one testcase per scenario + culprit.
+/// JUnit XML for CI systems: one testcase per scenario + culprit, and one per ordered pair of
+/// culprits checked for distinguishability.
 pub fn junit(reports: &[CaseReport]) -> String {
-    let failures = reports.iter().filter(|r| !r.found.failures.is_empty()).count();
+    let pairs = reports.iter().flat_map(|r| &r.separations);
+    let unseparated = pairs.clone().filter(|p| !p.separated()).count();
+    let failures = reports.iter().filter(|r| !r.found.failures.is_empty()).count() + unseparated;
     let total: f64 = reports.iter().map(|r| r.seconds).sum();
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"firedrill verify\" tests=\"{}\" failures=\"{failures}\" time=\"{total:.1}\">\n",
-        reports.len()
+        reports.len() + pairs.count()
     );
     for r in reports {
         out.push_str(&format!(
@@ -164,6 +199,7 @@ pub fn junit(reports: &[CaseReport]) -> String {
             out.push_str(&format!("    <failure message=\"{}\">{text}</failure>\n", xml(&r.found.failures[0])));
         }
         out.push_str(&format!("    <system-out>{}</system-out>\n  </testcase>\n", xml(&r.found.notes.join("\n"))));
+        out.push_str(&distinguish::junit_cases(r, xml));
     }
     out.push_str("</testsuite>\n");
     out
@@ -179,11 +215,42 @@ mod tests {
 
     #[test]
     fn junit_escapes_and_counts_failures() {
-        let ok = CaseReport { scenario: "a".into(), culprit: "x".into(), seconds: 1.0, found: Findings::default() };
+        let ok = CaseReport {
+            scenario: "a".into(),
+            culprit: "x".into(),
+            seconds: 1.0,
+            found: Findings::default(),
+            separations: Vec::new(),
+        };
         let mut bad = ok.clone();
         bad.found.failures.push("p95 < 1 & \"x\"".into());
         let text = junit(&[ok, bad]);
         assert!(text.contains("tests=\"2\" failures=\"1\""));
         assert!(text.contains("p95 &lt; 1 &amp; &quot;x&quot;"), "{text}");
+    }
+
+    #[test]
+    fn junit_has_a_testcase_per_ordered_pair() {
+        use firedrill_drill::distinguish::Reading;
+        let reading = |held: bool| Reading { signal: "b-slow".into(), held, last: Some(0.5) };
+        let pair = |other: &str, held: bool| Separation {
+            active: "x".into(),
+            other: other.into(),
+            separated_by: (!held).then(|| reading(held)),
+            readings: vec![reading(held)],
+        };
+        let mut case = CaseReport {
+            scenario: "a".into(),
+            culprit: "x".into(),
+            seconds: 1.0,
+            found: Findings::default(),
+            separations: vec![pair("y", false), pair("z", true)],
+        };
+        case.found.failures.push(case.separations[1].to_string());
+        let text = junit(&[case]);
+        assert!(text.contains("tests=\"3\" failures=\"2\""), "{text}");
+        assert!(text.contains("<testcase classname=\"a.distinguish\" name=\"x vs y\""), "{text}");
+        assert!(text.contains("x vs y: told apart by `b-slow` (did not hold; last 0.5000)"), "{text}");
+        assert!(text.contains("<failure message=\"x vs z: cannot be told apart"), "{text}");
     }
 }

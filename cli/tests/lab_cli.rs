@@ -13,9 +13,10 @@ use std::time::{Duration, Instant};
 
 use common::{bin_dir, catalog, eventually, firedrill, run, stderr, stdout};
 
-/// What `timeout-too-short` is called in the catalog (the cause) and on the page (the symptom).
-const NAME: &str = "timeout-too-short";
-const TITLE: &str = "Impatient callers";
+/// What `storefront-errors-after-rollout` is called in the catalog and its title (players see
+/// neither before the debrief), and what the page says (the symptom).
+const NAME: &str = "storefront-errors-after-rollout";
+const TITLE: &str = "Storefront errors after a config rollout";
 const INCIDENT: &str = "storefront errors";
 
 /// Asserts that `what` a player saw names the incident and neither the scenario nor its title.
@@ -45,7 +46,7 @@ fn get_json(addr: &str, path: &str) -> serde_json::Value {
 #[test]
 fn validate_points_at_the_broken_line() {
     let dir = tempfile::tempdir().unwrap();
-    let good = std::fs::read_to_string(catalog().join("timeout-too-short.yaml")).unwrap();
+    let good = std::fs::read_to_string(catalog().join("storefront-errors-after-rollout.yaml")).unwrap();
     let broken = good.replacen("kind: timeout", "kind: timeoutt", 1);
     let line = broken.lines().position(|l| l.contains("timeoutt")).unwrap() + 1;
     let file = dir.path().join("broken.yaml");
@@ -70,13 +71,16 @@ fn a_drill_runs_end_to_end_through_the_background_lab() {
         lab["instances"].as_array().unwrap().iter().map(|i| i["addr"].as_str().unwrap().to_string()).collect();
     assert!(addrs.len() >= 6, "every service runs: {lab}");
 
-    let unknown = run(cwd, &["drill", "start", "--from", "timeout-too-short,retyr-storm"]);
+    let unknown = run(cwd, &["drill", "start", "--from", "storefront-errors-after-rollout,storefront-slow-flat-erors"]);
     assert_eq!(unknown.status.code(), Some(64), "an unknown --from name is bad input: {}", stderr(&unknown));
-    assert!(stderr(&unknown).contains("`retyr-storm`") && stderr(&unknown).contains("retry-storm, sampling-blackout"));
+    assert!(
+        stderr(&unknown).contains("`storefront-slow-flat-erors`")
+            && stderr(&unknown).contains("storefront-slow-flat-errors, storefront-slower-with-traffic")
+    );
 
-    // Seed 3 draws timeout-too-short from these three, and its `inventory-warehouse-timeout`.
-    let from = "retry-storm,timeout-too-short,pool-starvation";
-    let started = run(cwd, &["drill", "start", "--from", from, "--seed", "3", "--warm-up", "1"]);
+    // Seed 11 draws storefront-errors-after-rollout from these three, and its `inventory-warehouse-timeout`.
+    let from = "storefront-slow-flat-errors,storefront-errors-after-rollout,storefront-slower-with-traffic";
+    let started = run(cwd, &["drill", "start", "--from", from, "--seed", "11", "--warm-up", "1"]);
     assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
     assert_mystery("drill start", &(stdout(&started) + &stderr(&started)));
     let status = eventually(Duration::from_secs(20), || {
@@ -139,13 +143,13 @@ fn play_runs_a_whole_drill_from_a_piped_prompt() {
         .env("FIREDRILL_BIN_DIR", bin_dir())
         .env("FIREDRILL_SCENARIOS", catalog())
         .env("NO_COLOR", "1")
-        // Seed 3 draws timeout-too-short from these two, and its `inventory-warehouse-timeout`.
+        // Seed 11 draws storefront-errors-after-rollout from these two, and its `inventory-warehouse-timeout`.
         .args([
             "play",
             "--from",
-            "pool-starvation,timeout-too-short",
+            "storefront-slower-with-traffic,storefront-errors-after-rollout",
             "--seed",
-            "3",
+            "11",
             "--warm-up",
             "1",
             "--player",
@@ -178,22 +182,27 @@ fn play_runs_a_whole_drill_from_a_piped_prompt() {
     assert!(debrief.contains(&format!("{TITLE} ({NAME})")), "the debrief reveals the scenario: {debrief}");
     assert!(debrief.contains("inventory-warehouse-timeout"), "{debrief}");
     assert!(debrief.contains("looked at client outcomes"), "the note reaches the debrief: {debrief}");
-    let replay = "replay with `firedrill play --from pool-starvation,timeout-too-short --seed 3`";
+    let replay =
+        "replay with `firedrill play --from storefront-slower-with-traffic,storefront-errors-after-rollout --seed 11`";
     assert!(debrief.contains(replay), "the seed is printed after the debrief only: {debrief}");
-    assert!(!before.contains("--seed 3"), "{before}");
+    assert!(!before.contains("--seed 11"), "{before}");
 }
 
 #[test]
 fn play_refuses_unknown_scenarios_and_lists_the_catalog() {
     let dir = tempfile::tempdir().unwrap();
-    for args in [&["play", "--from", "retry-storm,no-such"][..], &["play", "no-such"]] {
+    for args in [&["play", "--from", "storefront-slow-flat-errors,no-such"][..], &["play", "no-such"]] {
         let out = run(dir.path(), args);
         assert_eq!(out.status.code(), Some(64), "{args:?}: {}", stderr(&out));
         let err = stderr(&out);
-        assert!(err.contains("no scenario `no-such`") && err.contains("one-bad-replica, pool-starvation"), "{err}");
+        assert!(
+            err.contains("no scenario `no-such`")
+                && err.contains("product-pages-partly-failing, product-pages-slow-teams-paged"),
+            "{err}"
+        );
     }
     assert!(!dir.path().join(".firedrill").exists(), "nothing starts for bad input");
-    let both = run(dir.path(), &["play", "retry-storm", "--from", "retry-storm"]);
+    let both = run(dir.path(), &["play", "storefront-slow-flat-errors", "--from", "storefront-slow-flat-errors"]);
     assert_eq!(both.status.code(), Some(64), "a name and --from conflict: {}", stderr(&both));
 }
 
@@ -212,10 +221,10 @@ fn signals_follow_a_drill_through_baseline_active_and_recovered() {
         lab[key].as_str().unwrap_or_else(|| panic!("no {key} in the lab (make backends builds it): {lab}")).to_string()
     };
     let (prometheus, jaeger, logs) = (addr("prometheus"), addr("jaeger"), addr("victorialogs"));
-    let culprits = stdout(&run(cwd, &["scenarios", "culprits", "timeout-too-short"]));
+    let culprits = stdout(&run(cwd, &["scenarios", "culprits", "storefront-errors-after-rollout"]));
     let seed = culprits.lines().find_map(|l| l.strip_prefix("inventory-warehouse-timeout ")).expect("the culprit");
     let signals = |phase: &str, extra: &[&str]| {
-        let mut args = vec!["signals", "timeout-too-short", "--culprit", "inventory-warehouse-timeout"];
+        let mut args = vec!["signals", "storefront-errors-after-rollout", "--culprit", "inventory-warehouse-timeout"];
         args.extend(["--phase", phase, "--prometheus", &prometheus, "--jaeger", &jaeger, "--victorialogs", &logs]);
         args.extend(extra);
         run(cwd, &args)
@@ -225,7 +234,8 @@ fn signals_follow_a_drill_through_baseline_active_and_recovered() {
     let found = json(&baseline);
     assert!(found["failures"].as_array().unwrap().is_empty(), "{found}");
 
-    let started = run(cwd, &["drill", "start", "timeout-too-short", "--seed", seed.trim(), "--warm-up", "1"]);
+    let started =
+        run(cwd, &["drill", "start", "storefront-errors-after-rollout", "--seed", seed.trim(), "--warm-up", "1"]);
     assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
     eventually(Duration::from_secs(20), || {
         (json(&run(cwd, &["drill", "status", "--json"]))["phase"] == "active").then_some(())

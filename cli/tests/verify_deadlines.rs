@@ -26,16 +26,17 @@ fn firedrill() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_firedrill"))
 }
 
-/// retry-storm with one more signal for the stock-query-hang culprit, allowed 1 s, while the
+/// storefront-slow-flat-errors with one more signal for the stock-query-hang culprit, allowed 1 s, while the
 /// culprit's other signals keep their 60 s.
 fn impatient_catalog(dir: &Path) -> Scenario {
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/retry-storm.yaml");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/storefront-slow-flat-errors.yaml");
     let text = std::fs::read_to_string(source).unwrap();
-    let culprit = text.find("- id: stock-query-hang").expect("retry-storm lost the culprit this test uses");
+    let culprit =
+        text.find("- id: stock-query-hang").expect("storefront-slow-flat-errors lost the culprit this test uses");
     let at = culprit + text[culprit..].find("    signals:\n").expect("the culprit has signals");
     let text = format!("{}{IMPATIENT}{}", &text[..at], &text[at + "    signals:\n".len()..]);
-    std::fs::write(dir.join("retry-storm.yaml"), &text).unwrap();
-    Scenario::from_yaml("retry-storm.yaml", &text).unwrap()
+    std::fs::write(dir.join("storefront-slow-flat-errors.yaml"), &text).unwrap();
+    Scenario::from_yaml("storefront-slow-flat-errors.yaml", &text).unwrap()
 }
 
 #[test]
@@ -55,7 +56,7 @@ fn a_signal_that_shows_after_its_own_deadline_fails_verify() {
         .env("FIREDRILL_BIN_DIR", &bin_dir)
         .env("FIREDRILL_SCENARIOS", &catalog)
         .env("NO_COLOR", "1")
-        .args(["verify", "retry-storm", "--seed", &seed, "--warm-up", "20", "--json"])
+        .args(["verify", "storefront-slow-flat-errors", "--seed", &seed, "--warm-up", "20", "--json"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

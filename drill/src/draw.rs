@@ -160,7 +160,12 @@ mod tests {
     }
 
     fn catalog() -> Catalog {
-        let names = ["retry-storm", "timeout-too-short", "pool-starvation", "one-bad-replica"];
+        let names = [
+            "storefront-slow-flat-errors",
+            "storefront-errors-after-rollout",
+            "storefront-slower-with-traffic",
+            "product-pages-partly-failing",
+        ];
         let texts: Vec<_> = names.iter().map(|n| (*n, text(n))).collect();
         Catalog::load(texts.iter().map(|(n, t)| (*n, t.as_str()))).unwrap()
     }
@@ -192,8 +197,9 @@ mod tests {
     #[test]
     fn from_limits_the_draw_as_a_set_and_refuses_unknown_names() {
         let c = catalog();
-        let from = names(&["pool-starvation", "retry-storm"]);
-        let reversed = names(&["retry-storm", "pool-starvation", "retry-storm"]);
+        let from = names(&["storefront-slower-with-traffic", "storefront-slow-flat-errors"]);
+        let reversed =
+            names(&["storefront-slow-flat-errors", "storefront-slower-with-traffic", "storefront-slow-flat-errors"]);
         let mut seen = std::collections::BTreeSet::new();
         for seed in 0..64 {
             let s = draw_scenario(&c, seed, &from).unwrap();
@@ -202,15 +208,20 @@ mod tests {
             seen.insert(s.name.clone());
         }
         assert_eq!(seen.len(), 2);
-        assert_eq!(draw_scenario(&c, 9, &names(&["retry-storm"])).unwrap().name, "retry-storm");
-        let e = draw_scenario(&c, 1, &names(&["retry-storm", "retry-strom"])).unwrap_err().to_string();
+        assert_eq!(
+            draw_scenario(&c, 9, &names(&["storefront-slow-flat-errors"])).unwrap().name,
+            "storefront-slow-flat-errors"
+        );
+        let e = draw_scenario(&c, 1, &names(&["storefront-slow-flat-errors", "retry-strom"])).unwrap_err().to_string();
         assert_eq!(
             e,
-            "no scenario `retry-strom` in the catalog; expected names from one-bad-replica, pool-starvation, retry-storm, timeout-too-short"
+            "no scenario `retry-strom` in the catalog; expected names from product-pages-partly-failing, storefront-errors-after-rollout, storefront-slow-flat-errors, storefront-slower-with-traffic"
         );
         assert_eq!(draw_scenario(&Catalog::default(), 1, &[]), Err(ScenarioDrawError::Empty));
-        let pinned = draw_scenario(&c, 3, &names(&["pool-starvation", "timeout-too-short"])).unwrap();
-        assert_eq!(pinned.name, "timeout-too-short", "the CLI tests rely on it");
+        let pinned =
+            draw_scenario(&c, 11, &names(&["storefront-slower-with-traffic", "storefront-errors-after-rollout"]))
+                .unwrap();
+        assert_eq!(pinned.name, "storefront-errors-after-rollout", "the CLI tests rely on it");
     }
 
     #[test]
@@ -223,7 +234,7 @@ mod tests {
 
     #[test]
     fn draws_are_deterministic_and_reach_every_culprit() {
-        let s = scenario("retry-storm");
+        let s = scenario("storefront-slow-flat-errors");
         assert_eq!(Draw::new(&s, 42), Draw::new(&s, 42));
         let mut seen = std::collections::BTreeSet::new();
         for seed in 0..64 {
@@ -234,7 +245,7 @@ mod tests {
 
     #[test]
     fn seed_for_finds_a_seed_that_draws_the_culprit() {
-        let s = scenario("timeout-too-short");
+        let s = scenario("storefront-errors-after-rollout");
         for c in &s.culprits {
             let seed = Draw::seed_for(&s, &c.id).unwrap();
             assert_eq!(Draw::new(&s, seed).culprit.id, c.id);
@@ -246,7 +257,7 @@ mod tests {
 
     #[test]
     fn fault_sets_merge_culprit_amplifiers_and_gaps() {
-        let s = scenario("retry-storm");
+        let s = scenario("storefront-slow-flat-errors");
         let draw = Draw::of_culprit(&s, "stock-query-hang", 7).unwrap();
         let sets = draw.fault_sets();
         let kinds =
@@ -259,7 +270,7 @@ mod tests {
 
     #[test]
     fn replica_targets_hit_only_their_replica() {
-        let s = scenario("one-bad-replica");
+        let s = scenario("product-pages-partly-failing");
         let sets = Draw::of_culprit(&s, "replica-1-slow", 0).unwrap().fault_sets();
         let keys: Vec<_> = sets.keys().cloned().collect();
         assert_eq!(keys, [("inventory".to_string(), 1)]);

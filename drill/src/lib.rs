@@ -4,13 +4,18 @@
 //! [`draw`] picks one culprit and produces the fault documents to deliver; the [`drill`] state
 //! machine runs the round (warm-up, clock, hints, diagnoses, revert); [`verdict`] and
 //! [`scoring`] judge the answers; [`debrief`] tells what happened; [`leaderboard`] adds drills
-//! up. The same engine runs in the `firedrill` CLI's local lab and in the operator, so it reads
+//! up. [`pool`] is the catalog's fairness rule (every scenario's culprits span several
+//! answers) and [`distinguish`] the rule that the signals tell every culprit from every other.
+//! The same engine runs in the `firedrill` CLI's local lab and in the operator, so it reads
 //! no files, opens no sockets, starts no threads and never reads the clock: callers pass `now`.
 
+pub mod distinguish;
+pub mod pool;
 pub mod scenario;
 pub mod taxonomy;
 pub mod topology;
 
+pub use pool::{AnswerPool, PoolError};
 pub use scenario::{Catalog, Scenario, ScenarioError, ScenarioErrors};
 pub use taxonomy::FaultClass;
 pub mod draw;

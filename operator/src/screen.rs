@@ -85,7 +85,8 @@ mod tests {
     use firedrill_drill::{Draw, Mode, Scenario, Submission};
 
     fn scenario() -> Scenario {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/slow-shared-downstream.yaml");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/product-pages-slow-teams-paged.yaml");
         Scenario::from_yaml("s.yaml", &std::fs::read_to_string(path).unwrap()).unwrap()
     }
 

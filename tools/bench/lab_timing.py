@@ -61,7 +61,7 @@ def one_run(cwd, hold):
     fd(cwd, "lab", "up")
     up = time.monotonic() - t0
     t1 = time.monotonic()
-    fd(cwd, "drill", "start", "retry-storm", "--seed", "1", "--warm-up", "0")
+    fd(cwd, "drill", "start", "storefront-slow-flat-errors", "--seed", "1", "--warm-up", "0")
     deadline = time.monotonic() + 30
     while json.loads(fd(cwd, "drill", "status", "--json"))["phase"] != "active":
         if time.monotonic() > deadline:
@@ -98,7 +98,7 @@ def main():
     kinds = {}
     for name, rss in memory.values():
         kinds.setdefault(name, []).append(rss)
-    print(f"| whole lab RSS after {opts.hold} s of retry-storm (60 rps, faults active), {len(memory)} processes | {total:.0f} MiB |")
+    print(f"| whole lab RSS after {opts.hold} s of storefront-slow-flat-errors (60 rps, faults active), {len(memory)} processes | {total:.0f} MiB |")
     for name, values in sorted(kinds.items(), key=lambda kv: -sum(kv[1])):
         print(f"| &nbsp; `{name}` x{len(values)} | {sum(values):.0f} MiB |")
 

@@ -98,7 +98,7 @@ def main():
         procs.append(op)
         time.sleep(5)
         apply(base, {"apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
-                     "metadata": {"name": "bench", "namespace": "firedrill-lab"}, "spec": {"scenario": "retry-storm"}})
+                     "metadata": {"name": "bench", "namespace": "firedrill-lab"}, "spec": {"scenario": "storefront-slow-flat-errors"}})
         samples = []
         for _ in range(opts.seconds):
             samples.append(lab_bench.rss_mib(op.pid))

@@ -15,7 +15,7 @@
 # baseline runs at the chart's `loadgen.rate` and `loadgen.mix`.
 #
 #   tools/kind/verify.sh [CONTROL_NS] [LAB_NS]
-#   env: SCENARIOS="retry-storm ..."  ALL_CULPRITS=1  FIREDRILL=path/to/firedrill
+#   env: SCENARIOS="storefront-slow-flat-errors ..."  ALL_CULPRITS=1  FIREDRILL=path/to/firedrill
 #        PROMETHEUS=localhost:9090 JAEGER=localhost:16686 VICTORIALOGS=localhost:9428
 set -euo pipefail
 

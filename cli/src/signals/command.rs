@@ -33,7 +33,7 @@ Exit status: 0 when the phase holds, 1 when it does not (each failure is printed
 arguments.
 
 Example, against the kind lab's port mappings:
-  firedrill signals retry-storm --culprit stock-query-hang --phase active \\
+  firedrill signals storefront-slow-flat-errors --culprit stock-query-hang --phase active \\
       --prometheus localhost:9090 --jaeger localhost:16686 --victorialogs localhost:9428")]
 pub struct SignalsArgs {
     /// Scenario name (from the catalog) or path to a scenario file.

@@ -7,8 +7,8 @@ use crate::taxonomy::FaultClass;
 use crate::verdict::Verdict;
 
 fn retry_storm() -> Scenario {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/retry-storm.yaml");
-    Scenario::from_yaml("retry-storm.yaml", &std::fs::read_to_string(path).unwrap()).unwrap()
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/storefront-slow-flat-errors.yaml");
+    Scenario::from_yaml("storefront-slow-flat-errors.yaml", &std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn t(secs: u64) -> Timestamp {
@@ -200,13 +200,13 @@ fn the_player_view_of_every_scenario_names_only_the_incident() {
 #[test]
 fn signals_are_recorded_once_and_must_exist() {
     let mut d = active(Mode::FirstCorrectWins);
-    assert!(d.signal_seen(t(20), "inventory-retrying").unwrap());
-    assert!(!d.signal_seen(t(25), "inventory-retrying").unwrap());
+    assert!(d.signal_seen(t(20), "inventory-logs-warehouse-timeouts").unwrap());
+    assert!(!d.signal_seen(t(25), "inventory-logs-warehouse-timeouts").unwrap());
     assert!(
         matches!(d.signal_seen(t(25), "checkout-p95-over-800ms"), Err(DrillError::UnknownSignal(..))),
         "another culprit's signal"
     );
-    assert_eq!(d.signals_seen()["inventory-retrying"], t(20));
+    assert_eq!(d.signals_seen()["inventory-logs-warehouse-timeouts"], t(20));
 }
 
 #[test]
@@ -237,11 +237,10 @@ fn debrief_tells_the_story_in_order() {
     assert_eq!(
         debrief.signals_never_seen,
         [
-            "inventory-retrying",
-            "inventory-logs-warehouse-timeouts",
             "inventory-warehouse-spans-missing",
             "warehouse-traces-split",
-            "warehouse-calls-per-edge-request-up-a-third"
+            "warehouse-calls-per-edge-request-up-a-third",
+            "inventory-logs-warehouse-timeouts"
         ]
     );
     let md = debrief.to_markdown();
@@ -250,7 +249,7 @@ fn debrief_tells_the_story_in_order() {
         "| +4:10 | ann diagnosed inventory / retry-amplification -> **wrong** |",
         "```promql",
         "- which caller logs timeouts, and to which dependency (in VictoriaLogs)\n\n  ```logsql\n  _time:5m \"upstream timeout\"",
-        "never | signal `inventory-retrying`",
+        "never | signal `inventory-warehouse-spans-missing`",
         "Winner: **ann**",
     ] {
         assert!(md.contains(needle), "markdown lacks {needle}:\n{md}");

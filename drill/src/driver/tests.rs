@@ -64,9 +64,9 @@ fn scenario(name: &str) -> Scenario {
     Scenario::from_yaml(name, &std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-/// retry-storm's stock-query-hang culprit, warming up for 30 s from t=0.
+/// storefront-slow-flat-errors's stock-query-hang culprit, warming up for 30 s from t=0.
 fn warming() -> Drill {
-    let s = scenario("retry-storm");
+    let s = scenario("storefront-slow-flat-errors");
     let draw = Draw::of_culprit(&s, "stock-query-hang", 99).unwrap();
     let mut d = Drill::new("d", s, draw, Mode::FirstCorrectWins, Timestamp(0)).unwrap().with_warm_up(secs(30));
     d.start_warm_up(Timestamp(0)).unwrap();
@@ -116,7 +116,7 @@ fn load_steps_on_time_and_traffic_is_handed_back_once_after_the_revert() {
     run(&mut driver, &mut drill, &mut host, 0, 160);
     let rates: Vec<(u64, f64)> = traffic(&host).into_iter().filter_map(|(t, x)| Some((t, x?.rps))).collect();
     let stepped = rates.iter().find(|(_, r)| (*r - 84.0).abs() < 1e-9).unwrap();
-    assert_eq!(stepped.0, 150, "retry-storm steps to 1.4x at 120 s after injection (t=30)");
+    assert_eq!(stepped.0, 150, "storefront-slow-flat-errors steps to 1.4x at 120 s after injection (t=30)");
     let wake = block_on(driver.step(&mut drill, &mut host, Timestamp(161_000))).unwrap().wake_at;
     assert!(wake <= Timestamp(170_000), "wakes for the next renewal: {wake:?}");
     drill.stop(Timestamp(162_000)).unwrap();

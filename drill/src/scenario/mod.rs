@@ -44,7 +44,7 @@ pub struct Scenario {
     pub api_version: String,
     /// Always `Scenario`.
     pub kind: String,
-    /// Kebab-case identifier, unique in a catalog (`retry-storm`).
+    /// Kebab-case identifier, unique in a catalog (`storefront-slow-flat-errors`).
     pub name: String,
     /// Human title; it names the cause, so players see it only in the debrief.
     pub title: String,

@@ -273,7 +273,9 @@ fn shipped_scenarios_load_and_keep_the_house_rules() {
     }
     let multi = catalog.iter().filter(|s| s.culprits.len() >= 2).count();
     assert!(multi >= 5, "only {multi} scenarios have several culprits");
-    assert!(catalog.get("retry-storm").is_some() && catalog.get("one-bad-replica").is_some());
+    assert!(
+        catalog.get("storefront-slow-flat-errors").is_some() && catalog.get("product-pages-partly-failing").is_some()
+    );
 }
 
 #[test]
@@ -284,7 +286,7 @@ fn the_documented_example_loads() {
     let start = after.find("```yaml\n").unwrap() + "```yaml\n".len();
     let yaml = &after[start..start + after[start..].find("```").unwrap()];
     let s = Scenario::from_yaml("example.yaml", yaml).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(s.name, "timeout-too-short");
+    assert_eq!(s.name, "storefront-errors-after-rollout");
 }
 
 #[test]

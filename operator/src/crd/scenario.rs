@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 )]
 #[serde(rename_all = "camelCase")]
 pub struct ScenarioSpec {
-    /// The file name, for error messages (`retry-storm.yaml:14:7: ...`).
+    /// The file name, for error messages (`storefront-slow-flat-errors.yaml:14:7: ...`).
     #[x_kube(validation = Rule::new("size(self) > 0").message("spec.file must not be empty"))]
     pub file: String,
     /// The scenario file's YAML text.

@@ -132,7 +132,7 @@ mod tests {
 
     #[test]
     fn one_object_per_service_when_all_replicas_match() {
-        let s = scenario("slow-shared-downstream");
+        let s = scenario("product-pages-slow-teams-paged");
         let planned = of_draw(&Draw::of_culprit(&s, "warehouse-cpu", 7).unwrap());
         let suffixes: Vec<&str> = planned.iter().map(|p| p.suffix.as_str()).collect();
         assert_eq!(suffixes, ["pricing", "warehouse"]);
@@ -144,7 +144,7 @@ mod tests {
     /// which server-side apply would take as "remove this field".
     #[test]
     fn the_applied_object_carries_only_what_the_operator_owns() {
-        let s = scenario("slow-shared-downstream");
+        let s = scenario("product-pages-slow-teams-paged");
         let planned = of_draw(&Draw::of_culprit(&s, "warehouse-cpu", 7).unwrap());
         let mut drill = Drill::new(
             "game-day",
@@ -174,7 +174,7 @@ mod tests {
 
     #[test]
     fn one_object_per_replica_when_one_replica_is_the_culprit() {
-        let s = scenario("one-bad-replica");
+        let s = scenario("product-pages-partly-failing");
         let planned = of_draw(&Draw::of_culprit(&s, "replica-1-slow", 7).unwrap());
         let culprit = planned.iter().find(|p| p.labels.get(REPLICA_LABEL).map(String::as_str) == Some("1"));
         let culprit = culprit.unwrap_or_else(|| panic!("no per-replica object in {planned:?}"));

@@ -74,7 +74,8 @@ mod tests {
     use firedrill_drill::{self as engine, Draw, FaultClass, Mode, Verdict};
 
     fn truth() -> Truth {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/slow-shared-downstream.yaml");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/product-pages-slow-teams-paged.yaml");
         let scenario = engine::Scenario::from_yaml("s", &std::fs::read_to_string(path).unwrap()).unwrap();
         let draw = Draw::of_culprit(&scenario, "warehouse-cpu", 1).unwrap();
         let t0 = Timestamp::from_millis(1_000);

@@ -99,9 +99,9 @@ async fn a_drill_never_names_its_scenario_and_a_pool_of_one_is_refused() {
     let drills: Api<DynamicObject> =
         Api::namespaced_with(lab.admin.clone(), &lab.ns, &ApiResource::erase::<Drill>(&()));
     let drill = |name: &str, spec: serde_json::Value| json!({ "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill", "metadata": { "name": name }, "spec": spec });
-    let msg = rejected(&drills, drill("one", json!({ "from": ["retry-storm"] }))).await;
+    let msg = rejected(&drills, drill("one", json!({ "from": ["storefront-slow-flat-errors"] }))).await;
     assert!(msg.contains("spec.from names one scenario, which tells the players which it is"), "{msg}");
-    let msg = rejected(&drills, drill("empty-name", json!({ "from": ["retry-storm", ""] }))).await;
+    let msg = rejected(&drills, drill("empty-name", json!({ "from": ["storefront-slow-flat-errors", ""] }))).await;
     assert!(msg.contains("spec.from names must not be empty"), "{msg}");
     for (name, spec) in
         [("all", json!({})), ("pool", json!({ "from": ["a", "b"] })), ("chosen", json!({ "drawSecret": "s" }))]

@@ -51,7 +51,7 @@ pub(super) async fn start_services(lab: &Lab) -> BTreeMap<&'static str, Running>
 }
 
 /// The scenario and culprit most tests play: the facilitator's choice, in a draw Secret.
-pub(super) const SCENARIO: &str = "slow-shared-downstream";
+pub(super) const SCENARIO: &str = "product-pages-slow-teams-paged";
 pub(super) const CULPRIT: &str = "warehouse-query-latency";
 
 /// Writes the draw Secret `name` (as the admin) that makes a Drill play `culprit` of
@@ -108,13 +108,21 @@ pub(super) async fn debrief(lab: &Lab, drill: &Drill) -> String {
 async fn truth_field(lab: &Lab, drill: &Drill, field: &str) -> String {
     let truth: serde_json::Value = serde_json::from_slice(&truth_secret(lab, drill).await["truth.json"].0).unwrap();
     let culprit = &truth["drill"]["draw"]["culprit"];
-    let value = if field == "faultClass" { &culprit["answer"]["faultClass"] } else { &culprit[field] };
+    let value = match field {
+        "faultClass" | "service" => &culprit["answer"][field],
+        _ => &culprit[field],
+    };
     value.as_str().unwrap().to_string()
 }
 
 /// The right fault class, read by the admin (not a player) from the truth.
 pub(super) async fn answer(lab: &Lab, drill: &Drill) -> String {
     truth_field(lab, drill, "faultClass").await
+}
+
+/// The right service, read by the admin from the truth (the scenario's culprits differ in it).
+pub(super) async fn answer_service(lab: &Lab, drill: &Drill) -> String {
+    truth_field(lab, drill, "service").await
 }
 
 pub(super) async fn diagnose(player: &kube::Client, ns: &str, name: &str, service: &str, class: &str) {
@@ -157,8 +165,11 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
         (d.status.as_ref()?.phase == Some(Refusable::Engine(Phase::Active))).then_some(d)
     })
     .await;
-    assert_eq!(faults_of(&services["warehouse"]), 1, "the culprit's service carries its fault");
-    assert_eq!(faults_of(&services["pricing"]), 1, "the observability gap is applied too");
+    // The scenario's culprits are on warehouse or pricing; pricing always carries the gap.
+    let service = answer_service(&lab, &active).await;
+    let on_pricing = usize::from(service == "pricing");
+    assert_eq!(faults_of(&services[service.as_str()]), 1 + on_pricing, "the culprit's service carries its fault");
+    assert_eq!(faults_of(&services["pricing"]), 1 + on_pricing, "the observability gap is applied too");
     assert_eq!(faults_of(&services["checkout"]), 0);
     let ready = &active.status.as_ref().unwrap().conditions[0];
     assert_eq!((ready.type_.as_str(), ready.reason.as_str()), ("Ready", "Running"));
@@ -185,7 +196,7 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
 
     lab.stop_operator().await;
     lab.start_operator().await;
-    diagnose(&player, &lab.ns, "alice-2", "warehouse", &answer).await;
+    diagnose(&player, &lab.ns, "alice-2", &service, &answer).await;
     assert_eq!(verdict(&player, &lab.ns, "alice-2").await, Refusable::Engine(Verdict::Correct));
 
     let done = eventually("solved, reverted, winner set", WAIT, || async {
@@ -207,7 +218,7 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
         "Outcome: solved. Winner: **alice**.".to_string(),
         format!("Culprit `{}`", truth_field(&lab, &done, "id").await),
         "alice diagnosed inventory / latency -> **wrong**".to_string(),
-        format!("alice diagnosed warehouse / {answer} -> **correct**"),
+        format!("alice diagnosed {service} / {answer} -> **correct**"),
         "## What would have isolated it fastest".to_string(),
         "faults reverted".to_string(),
     ];
@@ -231,7 +242,7 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
 async fn installed_scenarios_report_parse_errors_with_line_and_column() {
     let mut lab = Lab::new(true).await;
     lab.start_operator().await;
-    install_scenario(&lab, "retry-storm", &scenario_source("retry-storm")).await;
+    install_scenario(&lab, "storefront-slow-flat-errors", &scenario_source("storefront-slow-flat-errors")).await;
     let broken = json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Scenario",
         "metadata": { "name": "broken", "namespace": lab.control },
@@ -247,7 +258,7 @@ async fn installed_scenarios_report_parse_errors_with_line_and_column() {
             Some((status, c))
         }
     };
-    let (ok, c) = eventually("retry-storm parsed", WAIT, || valid("retry-storm")).await;
+    let (ok, c) = eventually("storefront-slow-flat-errors parsed", WAIT, || valid("storefront-slow-flat-errors")).await;
     assert_eq!(c.status, "True");
     assert!(ok.title.is_some() && ok.culprits.unwrap_or(0) >= 1);
     let (_, c) = eventually("broken reported", WAIT, || valid("broken")).await;
@@ -257,7 +268,7 @@ async fn installed_scenarios_report_parse_errors_with_line_and_column() {
     // A drill whose pool holds the broken scenario does not start, and says why.
     let drill: Drill = serde_json::from_value(json!({
         "apiVersion": "firedrill.dev/v1alpha1", "kind": "Drill",
-        "metadata": { "name": "game-day" }, "spec": { "from": ["retry-storm", "broken"] }
+        "metadata": { "name": "game-day" }, "spec": { "from": ["storefront-slow-flat-errors", "broken"] }
     }))
     .unwrap();
     let drills = Api::<Drill>::namespaced(lab.admin.clone(), &lab.ns);

@@ -11,13 +11,14 @@ use kube::api::PostParams;
 use serde_json::json;
 
 use super::drills::{
-    SCENARIO, answer, create_drill, debrief, diagnose, install_scenario, scenario_source, start_services, until_phase,
+    SCENARIO, answer, answer_service, create_drill, debrief, diagnose, install_scenario, scenario_source,
+    start_services, until_phase,
 };
 use crate::support::lab::{Lab, eventually};
 
 const WAIT: Duration = Duration::from_secs(30);
 
-/// slow-shared-downstream with its first hint available at once (the second after 600 s).
+/// product-pages-slow-teams-paged with its first hint available at once (the second after 600 s).
 fn scenario_with_an_early_hint() -> String {
     let source = scenario_source(SCENARIO);
     assert!(source.contains("  - afterSeconds: 240\n    cost: 50\n"), "the scenario's hints changed; update this test");
@@ -56,7 +57,7 @@ async fn a_hint_is_unlocked_when_its_time_has_come_and_costs_points() {
     assert_eq!(second.outcome, Some(HintOutcome::Refused));
     assert!(second.message.as_deref().unwrap_or("").contains("the next hint unlocks in"), "{second:?}");
 
-    diagnose(&player, &lab.ns, "right", "warehouse", &answer(&lab, &created).await).await;
+    diagnose(&player, &lab.ns, "right", &answer_service(&lab, &created).await, &answer(&lab, &created).await).await;
     let debrief = debrief(&lab, &created).await;
     assert!(debrief.contains("alice took a hint (-50): Two services got slow"), "{debrief}");
     // 2000 for this hard drill solved at once, less a point for every 1.2 s the answer took (of

@@ -13,7 +13,8 @@ use kube::Api;
 use kube::api::DeleteParams;
 
 use super::drills::{
-    SCENARIO, answer, create_drill, diagnose, install_scenario, scenario_source, start_services, until_phase,
+    SCENARIO, answer, answer_service, create_drill, diagnose, install_scenario, scenario_source, start_services,
+    until_phase,
 };
 use crate::support::lab::{Lab, eventually};
 
@@ -23,7 +24,7 @@ const IDLE: (f64, &str) = (5.0, "product=1,checkout=1");
 const MIX: &str = "product=9,checkout=1";
 const WAIT: Duration = Duration::from_secs(30);
 
-/// slow-shared-downstream at 20 rps, doubled 4 s after the faults go active.
+/// product-pages-slow-teams-paged at 20 rps, doubled 4 s after the faults go active.
 fn stepped_scenario() -> String {
     let source = scenario_source(SCENARIO);
     let load = "load:\n  rateRps: 60\n  mix: { product: 90, checkout: 10 }\n";
@@ -93,7 +94,7 @@ async fn a_drill_sets_the_scenarios_load_and_its_steps_then_hands_the_traffic_ba
     loadgen.until("the scenario's mix and base rate", (20.0, MIX)).await;
     loadgen.until("the step's rate, 4 s after activation", (40.0, MIX)).await;
     let player = lab.player().await;
-    diagnose(&player, &lab.ns, "right", "warehouse", &answer(&lab, &created).await).await;
+    diagnose(&player, &lab.ns, "right", &answer_service(&lab, &created).await, &answer(&lab, &created).await).await;
     until_phase(&lab, "game-day", Phase::Reverted).await;
     assert_eq!(loadgen.load().await, idle, "loadgen's own settings are back when the drill ends");
 

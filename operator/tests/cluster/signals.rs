@@ -11,8 +11,8 @@ use firedrill_drill::Phase;
 use serde_json::json;
 
 use super::drills::{
-    SCENARIO, answer, create_drill, debrief, diagnose, install_scenario, scenario_source, start_services, truth_secret,
-    until_phase,
+    SCENARIO, answer, answer_service, create_drill, debrief, diagnose, install_scenario, scenario_source,
+    start_services, truth_secret, until_phase,
 };
 use crate::support::lab::{Lab, eventually};
 use crate::support::tools::tool;
@@ -20,7 +20,7 @@ use crate::support::tools::tool;
 const WAIT: Duration = Duration::from_secs(30);
 const MARKER: &str = "fd-signal-marker";
 
-/// slow-shared-downstream with two more scenario-wide LogsQL signals.
+/// product-pages-slow-teams-paged with two more scenario-wide LogsQL signals.
 fn scenario_with_log_signals() -> String {
     let source = scenario_source(SCENARIO);
     let signal = |name: &str, text: &str| {
@@ -96,7 +96,14 @@ async fn the_debrief_shows_when_each_signal_first_showed() {
     })
     .await;
 
-    diagnose(&lab.player().await, &lab.ns, "right", "warehouse", &answer(&lab, &created).await).await;
+    diagnose(
+        &lab.player().await,
+        &lab.ns,
+        "right",
+        &answer_service(&lab, &created).await,
+        &answer(&lab, &created).await,
+    )
+    .await;
     let debrief = debrief(&lab, &created).await;
     assert!(debrief.contains("signal `marker-logged` first showed"), "{debrief}");
     assert!(debrief.contains("| never | signal `never-logged` did not show |"), "{debrief}");
