@@ -119,7 +119,7 @@ fn a_drill_runs_end_to_end_through_the_background_lab() {
     });
     assert_eq!(debrief["culprit"], "inventory-warehouse-timeout");
     assert_eq!((&debrief["scenario"], &debrief["title"]), (&NAME.into(), &TITLE.into()), "the debrief reveals it");
-    assert_eq!(debrief["seed"], 3);
+    assert_eq!(debrief["seed"], 11);
     let markdown = stdout(&run(cwd, &["debrief"]));
     assert!(markdown.contains(&format!("{TITLE} ({NAME})")), "{markdown}");
     assert_eq!(debrief["winner"], "ada");
