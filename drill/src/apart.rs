@@ -99,7 +99,7 @@ fn list(evidence: &[Evidence]) -> String {
     }
     let one = |e: &Evidence| match e.first_seen_ms {
         Some(ms) => format!("`{}` (first showed at {})", e.signal, crate::debrief::clock(ms)),
-        None => format!("`{}` (did not show in this drill)", e.signal),
+        None => format!("`{}` (not seen in this drill)", e.signal),
     };
     evidence.iter().map(one).collect::<Vec<_>>().join(", ")
 }
@@ -187,7 +187,7 @@ mod tests {
             "{}",
             apart[0].text
         );
-        assert!(apart[0].text.contains("(did not show in this drill)"), "{}", apart[0].text);
+        assert!(apart[0].text.contains("(not seen in this drill)"), "{}", apart[0].text);
         let mut right = played(&s).0;
         say(&mut right, 30, &a.answer.service, a.answer.fault_class);
         assert!(telling_apart(&right).is_empty());
