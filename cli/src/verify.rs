@@ -1,12 +1,17 @@
 //! `firedrill verify`: each scenario run headless on the local lab as a regression test of
 //! itself. Baseline (no signal may hold), inject, every expected signal must hold within its
 //! deadline on real Prometheus, Jaeger and VictoriaLogs, revert, and the signals must clear
-//! again.
+//! again. With the culprit's signals, the scenario's decoys are proved visible and harmless
+//! ([`decoys`]) and the briefing's claims true while the incident is active ([`claims`]).
+
+mod claims;
+mod decoys;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use firedrill_drill::scenario::{Culprit, Signal};
+use firedrill_drill::driver::SIGNAL_POLL;
+use firedrill_drill::scenario::{Culprit, Query, Signal};
 use firedrill_drill::{Draw, Drill, Driver, Mode, Phase, Scenario, Timestamp};
 
 use crate::lab::{Lab, LabOptions};
@@ -34,6 +39,9 @@ pub struct CaseReport {
     pub seconds: f64,
     #[serde(flatten)]
     pub found: Findings,
+    /// Each of the briefing's claims, as read while the incident was active.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<claims::ClaimReport>,
 }
 
 /// Runs one case on a fresh lab. Lab start-up failures are failures of the case.
@@ -50,6 +58,7 @@ pub async fn run_case(
         culprit: culprit.id.clone(),
         seconds: 0.0,
         found: Findings::default(),
+        claims: Vec::new(),
     };
     let lab_opts = LabOptions {
         dir: opts.lab_dir.join(format!("{}-{}", scenario.name, culprit.id)),
@@ -66,9 +75,10 @@ pub async fn run_case(
         Ok(mut lab) => {
             if let Some(missing) = missing_backend(&lab.backends, scenario, culprit) {
                 found.failures.push(missing.into());
-            } else if let Err(e) = phases(opts, scenario, culprit, draw, &mut lab, found, progress).await {
-                found.failures.push(format!("lab error: {e}"));
+            } else if let Err(e) = phases(opts, scenario, culprit, draw, &mut lab, &mut report, progress).await {
+                report.found.failures.push(format!("lab error: {e}"));
             }
+            let found = &mut report.found;
             let dir = lab.dir.clone();
             lab.down().await;
             if found.failures.is_empty() {
@@ -85,12 +95,16 @@ pub async fn run_case(
 }
 
 /// Why a backend the case needs is not running, if one is not: Prometheus always (the lab's
-/// load is judged on it), the others when one of the culprit's signals asks them.
+/// load is judged on it), the others when one of the culprit's signals, a decoy's signal or
+/// a claim asks them.
 fn missing_backend(backends: &Backends, scenario: &Scenario, culprit: &Culprit) -> Option<&'static str> {
     if backends.prometheus.is_none() {
         return Some(NO_PROMETHEUS);
     }
-    backends.missing(scenario.signals_for(culprit).map(|s| &s.query))
+    let decoys = scenario.decoys.iter().flat_map(|d| &d.signals).map(|s| &s.query);
+    let claims = scenario.claims.iter().map(|c| &c.query);
+    let queries: Vec<&Query> = scenario.signals_for(culprit).map(|s| &s.query).chain(decoys).chain(claims).collect();
+    backends.missing(queries.into_iter())
 }
 
 /// Baseline, injection and recovery, driven by the engine's driver exactly as a played
@@ -101,10 +115,14 @@ async fn phases(
     culprit: &Culprit,
     draw: &Draw,
     lab: &mut Lab,
-    found: &mut Findings,
+    report: &mut CaseReport,
     progress: &Progress,
 ) -> anyhow::Result<()> {
+    let found = &mut report.found;
     let signals: Vec<&Signal> = scenario.signals_for(culprit).collect();
+    let (mut decoys, mut claims) = (decoys::Decoys::new(scenario), claims::Claims::new(scenario));
+    // Decoy signals must not hold at baseline and must clear after the revert, like the culprit's.
+    let checked: Vec<&Signal> = signals.iter().chain(decoys.signals()).copied().collect();
     let backends = lab.backends.clone();
     let id = format!("verify-{}-{}", scenario.name, culprit.id);
     let mut drill =
@@ -113,22 +131,39 @@ async fn phases(
     let mut driver = Driver::default();
     driver.step(&mut drill, lab, now()).await?;
     progress.wait(&format!("{} / {}: baseline traffic", scenario.name, culprit.id), opts.warm_up).await;
-    signals::baseline(&backends, &signals, found).await?;
-    // Every signal held or past its own deadline: waiting longer tells nothing more.
-    while drill.phase() == Phase::WarmUp || !drill.signals_settled(now()) {
+    signals::baseline(&backends, &checked, found).await?;
+    // Every signal held or past its own deadline, and every decoy signal and claim settled:
+    // waiting longer tells nothing more.
+    let settled = |drill: &Drill, decoys: &decoys::Decoys, claims: &claims::Claims| {
+        drill.phase() != Phase::WarmUp
+            && drill.signals_settled(now())
+            && decoys.settled(drill.elapsed(now()))
+            && claims.settled()
+    };
+    while !settled(&drill, &decoys, &claims) {
         let step = driver.step(&mut drill, lab, now()).await?;
+        if drill.phase() == Phase::Active {
+            let since = drill.elapsed(now());
+            decoys.poll(&backends, since).await?;
+            if drill.signals_settled(now()) {
+                claims.poll(&backends, since).await?;
+            }
+        }
         let held = drill.signals_seen().len();
         let elapsed = drill.elapsed(now()).as_secs();
         progress.tick(&format!("signals {held}/{} after {elapsed} s", signals.len()));
-        sleep_until(step.wake_at).await;
+        sleep_until(step.wake_at.min(now().plus(SIGNAL_POLL))).await;
     }
     signals::judge(&backends, &signals, &drill.signal_timings(), found).await?;
+    decoys.judge(&backends, culprit, found).await?;
+    report.claims = claims.judge(found);
+    let found = &mut report.found;
     drill.stop(now())?;
     while drill.phase() != Phase::Reverted {
         let step = driver.step(&mut drill, lab, now()).await?;
         sleep_until(step.wake_at).await;
     }
-    Ok(signals::until_cleared(&backends, &signals, opts.recovery, progress, found).await?)
+    Ok(signals::until_cleared(&backends, &checked, opts.recovery, progress, found).await?)
 }
 
 /// Sleeps until `at` on the engine's clock (not at all if it has passed).
@@ -138,11 +173,13 @@ async fn sleep_until(at: Timestamp) {
 
 /// JUnit XML for CI systems: one testcase per scenario + culprit.
 pub fn junit(reports: &[CaseReport]) -> String {
-    let failures = reports.iter().filter(|r| !r.found.failures.is_empty()).count();
+    let claims = reports.iter().flat_map(|r| &r.claims);
+    let false_claims = claims.clone().filter(|c| !c.held).count();
+    let failures = reports.iter().filter(|r| !r.found.failures.is_empty()).count() + false_claims;
     let total: f64 = reports.iter().map(|r| r.seconds).sum();
     let mut out = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuite name=\"firedrill verify\" tests=\"{}\" failures=\"{failures}\" time=\"{total:.1}\">\n",
-        reports.len()
+        reports.len() + claims.count()
     );
     for r in reports {
         out.push_str(&format!(
@@ -156,12 +193,15 @@ pub fn junit(reports: &[CaseReport]) -> String {
             out.push_str(&format!("    <failure message=\"{}\">{text}</failure>\n", xml(&r.found.failures[0])));
         }
         out.push_str(&format!("    <system-out>{}</system-out>\n  </testcase>\n", xml(&r.found.notes.join("\n"))));
+        for c in &r.claims {
+            out.push_str(&claims::junit_case(&r.scenario, &r.culprit, c));
+        }
     }
     out.push_str("</testsuite>\n");
     out
 }
 
-fn xml(s: &str) -> String {
+pub(crate) fn xml(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
@@ -171,7 +211,13 @@ mod tests {
 
     #[test]
     fn junit_escapes_and_counts_failures() {
-        let ok = CaseReport { scenario: "a".into(), culprit: "x".into(), seconds: 1.0, found: Findings::default() };
+        let ok = CaseReport {
+            scenario: "a".into(),
+            culprit: "x".into(),
+            seconds: 1.0,
+            found: Findings::default(),
+            claims: Vec::new(),
+        };
         let mut bad = ok.clone();
         bad.found.failures.push("p95 < 1 & \"x\"".into());
         let text = junit(&[ok, bad]);
