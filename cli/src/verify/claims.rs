@@ -104,3 +104,47 @@ pub fn junit_case(scenario: &str, culprit: &str, c: &ClaimReport) -> String {
         xml(&c.name)
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario() -> Scenario {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/timeout-too-short.yaml");
+        Scenario::from_yaml("timeout-too-short.yaml", &std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_claim_settles_when_it_held_or_was_read_past_its_deadline() {
+        let s = scenario();
+        let mut claims = Claims::new(&s);
+        assert!(!claims.settled(), "nothing read yet");
+        for r in claims.reports.iter_mut() {
+            r.at_seconds = Some(20);
+        }
+        claims.reports[0].held = true;
+        assert!(!claims.settled(), "read before their deadline, the others may still come true");
+        for r in claims.reports.iter_mut() {
+            r.at_seconds = Some(60);
+        }
+        assert!(claims.settled());
+    }
+
+    #[test]
+    fn a_claim_that_did_not_hold_fails_the_case_and_its_junit_testcase() {
+        let s = scenario();
+        let mut claims = Claims::new(&s);
+        for r in claims.reports.iter_mut() {
+            (r.held, r.at_seconds, r.value) = (true, Some(30), Some(0.0));
+        }
+        claims.reports[1].held = false;
+        let mut found = Findings::default();
+        let reports = claims.judge(&mut found);
+        assert_eq!(found.failures.len(), 1, "{found:?}");
+        assert!(found.failures[0].contains("dependencies-latency-normal"), "{found:?}");
+        assert_eq!(found.notes.len(), reports.len() - 1);
+        let failed = junit_case("timeout-too-short", "c", &reports[1]);
+        assert!(failed.contains("classname=\"timeout-too-short.c.claims\"") && failed.contains("<failure"), "{failed}");
+        assert!(!junit_case("timeout-too-short", "c", &reports[0]).contains("<failure"));
+    }
+}
