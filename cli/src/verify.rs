@@ -70,11 +70,10 @@ pub async fn run_case(
         jaeger: true,
         victorialogs: true,
     };
-    let found = &mut report.found;
     match Lab::up(&lab_opts).await {
         Ok(mut lab) => {
             if let Some(missing) = missing_backend(&lab.backends, scenario, culprit) {
-                found.failures.push(missing.into());
+                report.found.failures.push(missing.into());
             } else if let Err(e) = phases(opts, scenario, culprit, draw, &mut lab, &mut report, progress).await {
                 report.found.failures.push(format!("lab error: {e}"));
             }
@@ -88,7 +87,7 @@ pub async fn run_case(
                 found.notes.push(format!("logs kept in {}", lab_opts.dir.display()));
             }
         }
-        Err(e) => found.failures.push(format!("lab did not start: {e}")),
+        Err(e) => report.found.failures.push(format!("lab did not start: {e}")),
     }
     report.seconds = started.elapsed().as_secs_f64();
     report

@@ -161,8 +161,8 @@ mod tests {
         drill.metadata.namespace = Some("lab".into());
         drill.metadata.uid = Some("0123456789abcdef".into());
         let warehouse = planned.iter().position(|p| p.suffix == "warehouse").unwrap();
-        let fi = serde_json::to_value(&objects(&drill, &planned[warehouse..=warehouse], firedrill_drill::LEASE)[0])
-            .unwrap();
+        let fi =
+            serde_json::to_value(&objects(&drill, &planned[warehouse..=warehouse], firedrill_drill::LEASE)[0]).unwrap();
         let expected = serde_json::json!({
             "apiVersion": "firedrill.dev/v1alpha1", "kind": "FaultInjection",
             "metadata": { "name": "drill-01234567-warehouse", "labels": { DRILL_UID_LABEL: "0123456789abcdef" } },
