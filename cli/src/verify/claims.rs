@@ -57,12 +57,13 @@ impl<'a> Claims<'a> {
 
     /// True once every claim has held, or been read at or after its deadline.
     pub fn settled(&self) -> bool {
-        self.claims.iter().zip(&self.reports).all(|(c, r)| r.held || r.at_seconds >= Some(c.within_seconds.into()))
+        self.claims.iter().zip(&self.reports).all(|(c, r)| settled(c, r))
     }
 
-    /// Reads the claims that have not held yet (call only once the culprit's signals settled).
+    /// Reads the claims still open (call only once the culprit's signals settled). A claim
+    /// read at or after its deadline without holding stays false: holding later is too late.
     pub async fn poll(&mut self, backends: &Backends, since_injection: Duration) -> Result<(), HttpError> {
-        for (c, r) in self.claims.iter().zip(self.reports.iter_mut()).filter(|(_, r)| !r.held) {
+        for (c, r) in self.claims.iter().zip(self.reports.iter_mut()).filter(|(c, r)| !settled(c, r)) {
             let value = backends.query(&c.query).await?;
             r.value = value;
             r.at_seconds = Some(since_injection.as_secs());
@@ -85,6 +86,10 @@ impl<'a> Claims<'a> {
         }
         self.reports
     }
+}
+
+fn settled(claim: &Claim, report: &ClaimReport) -> bool {
+    report.held || report.at_seconds >= Some(claim.within_seconds.into())
 }
 
 /// One JUnit testcase per claim and culprit, so CI lists which draw the page lies in.
