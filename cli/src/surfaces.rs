@@ -10,12 +10,14 @@
 //! - **A faulted service logs like any other**: each log line of a service that holds faults
 //!   (culprit, amplifier or gap) must have a shape (its message, and its fields as a subset)
 //!   that an unfaulted service or the baseline before the injection also shows, unless it is
-//!   one of the faults' real effects ([`EFFECT_MESSAGES`]: a caller's failed attempt). A line
+//!   one of the faults' real effects ([`EFFECT_MESSAGES`]: a caller's failed attempt; a
+//!   decoy's `log-noise` lines, which are meant to be seen). A line
 //!   only the faulted services write would tell players where to look without investigating.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use firedrill_drill::{Draw, Drill, Scenario, Timestamp};
+use firedrill_runtime::chaos::background::noise_messages;
 use firedrill_runtime::client::EFFECT_MESSAGES;
 use serde_json::Value;
 
@@ -105,7 +107,7 @@ pub fn shape_leaks(lines: &[LogLine], faulted: &BTreeSet<String>, injected_at_ms
     }
     let mut found = BTreeSet::new();
     for l in lines.iter().filter(|l| faulted.contains(&l.service)) {
-        if EFFECT_MESSAGES.contains(&l.message.as_str()) {
+        if EFFECT_MESSAGES.contains(&l.message.as_str()) || noise_messages().any(|m| m == l.message) {
             continue;
         }
         let shapes = known.get(l.message.as_str());
@@ -231,6 +233,8 @@ mod tests {
             // Unsampled: fewer fields than the others' lines is no give-away.
             line("warehouse", 2000, "request", &REQUEST[..5]),
             line("inventory", 2000, "upstream timeout", &["message", "dependency", "attempt"]),
+            // A decoy's log-noise: loud on purpose.
+            line("warehouse", 2000, "cache refresh slow", &["message", "task", "elapsed_ms"]),
             // Logged by every service at start-up, before the injection.
             line("warehouse", 500, "listening", &["message", "addr"]),
             line("warehouse", 600, "listening", &["message", "addr"]),

@@ -6,7 +6,7 @@
 
 use crate::apart::TellingApart;
 use crate::drill::{ContestantResult, Drill, Ending, Mode};
-use crate::scenario::{Answer, Difficulty, IsolatingQuery, Target};
+use crate::scenario::{Answer, Decoy, Difficulty, IsolatingQuery, Target};
 use crate::taxonomy::FaultClass;
 use crate::verdict::Verdict;
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,9 @@ pub struct Debrief {
     pub isolating_queries: Vec<IsolatingQuery>,
     /// Every fault delivered: the culprit's, then amplifiers and gaps.
     pub faults: Vec<Target>,
+    /// The decoys, delivered too: visible symptoms that were not the cause.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub red_herrings: Vec<Decoy>,
     /// Expected signals that never showed (a scenario or lab problem worth a look).
     pub signals_never_seen: Vec<String>,
     pub timeline: Vec<Entry>,
@@ -100,6 +103,7 @@ impl Debrief {
             story: culprit.story.clone(),
             isolating_queries: culprit.isolating_queries.clone(),
             faults: culprit.targets.iter().chain(&draw.always).cloned().collect(),
+            red_herrings: drill.scenario().decoys.clone(),
             signals_never_seen: drill
                 .scenario()
                 .signals_for(culprit)
@@ -141,6 +145,7 @@ impl Debrief {
         )?;
         writeln!(md, "{}\n", self.story.trim())?;
         self.write_faults(md)?;
+        self.write_red_herrings(md)?;
         self.write_timeline(md)?;
         self.write_apart(md)?;
         self.write_queries(md)?;
@@ -153,6 +158,21 @@ impl Debrief {
             let replica = t.replica.map(|r| format!(" replica {r}")).unwrap_or_default();
             let kinds: Vec<String> = t.faults.iter().map(|f| f.kind().to_string()).collect();
             writeln!(md, "- {}{replica}: {}", t.service, kinds.join(", "))?;
+        }
+        writeln!(md)
+    }
+
+    fn write_red_herrings(&self, md: &mut String) -> std::fmt::Result {
+        if self.red_herrings.is_empty() {
+            return Ok(());
+        }
+        writeln!(md, "## Red herrings\n\nDelivered in every draw, visible, and not the cause:\n")?;
+        for d in &self.red_herrings {
+            let replica = d.replica.map(|r| format!(" replica {r}")).unwrap_or_default();
+            let kinds: Vec<String> = d.faults.iter().map(|f| f.kind().to_string()).collect();
+            let signals: Vec<String> = d.signals.iter().map(|s| format!("`{}`", s.name)).collect();
+            writeln!(md, "- {}{replica}: {} (showed as {})", d.service, kinds.join(", "), signals.join(", "))?;
+            writeln!(md, "  {}", d.story.trim().replace('\n', "\n  "))?;
         }
         writeln!(md)
     }

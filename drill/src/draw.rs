@@ -28,6 +28,10 @@ pub struct Draw {
     pub culprit: Culprit,
     /// Amplifiers then gaps: applied in every draw.
     pub always: Vec<Target>,
+    /// The decoys' faults: also applied in every draw, kept apart so the debrief can name
+    /// them as red herrings.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decoys: Vec<Target>,
     /// Replica count per service, to expand targets without a replica index.
     pub replicas: BTreeMap<String, u32>,
 }
@@ -127,15 +131,19 @@ impl Draw {
             scenario: scenario.name.clone(),
             culprit: culprit.clone(),
             always: scenario.amplifiers.iter().chain(&scenario.gaps).cloned().collect(),
+            decoys: scenario.decoys.iter().map(|d| d.target()).collect(),
             replicas,
         }
     }
 
-    /// The faults each replica must carry: culprit, then amplifiers, then gaps, merged per
-    /// `(service, replica)`. Replicas without faults are absent (deliver them an empty set).
+    /// The faults each replica must carry: culprit, then amplifiers, then gaps, then decoys,
+    /// merged per `(service, replica)`. Replicas without faults are absent (deliver them an
+    /// empty set). Every host delivers exactly this, so decoys reach both the local lab and
+    /// the operator's FaultInjections, and a fault set never says which of its faults is
+    /// which.
     pub fn fault_sets(&self) -> FaultSets {
         let mut sets = FaultSets::new();
-        for target in self.culprit.targets.iter().chain(&self.always) {
+        for target in self.culprit.targets.iter().chain(&self.always).chain(&self.decoys) {
             let count = self.replicas.get(&target.service).copied().unwrap_or(1);
             let replicas = match target.replica {
                 Some(r) => r..r + 1,

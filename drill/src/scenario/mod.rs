@@ -2,11 +2,13 @@
 //!
 //! A scenario is a reusable incident recipe: what players are told, the load, the candidate
 //! culprits (one drawn per drill), the amplifiers and observability gaps applied in every draw,
-//! the answer key, hints, and the signals the incident must produce. The types here are the
+//! the answer key, hints, the signals the incident must produce, the decoys (red herrings
+//! delivered in every draw) and the briefing's claims. The types here are the
 //! format; `parse` turns text into them with an error per mistake, each at its line and column.
 //! docs/scenario-format.md documents every field.
 
 mod catalog;
+mod decoys;
 mod incident;
 mod logs;
 mod parse;
@@ -16,6 +18,8 @@ mod traces;
 mod validate;
 mod yaml;
 
+#[cfg(test)]
+mod decoys_tests;
 #[cfg(test)]
 mod query_tests;
 #[cfg(test)]
@@ -74,6 +78,14 @@ pub struct Scenario {
     /// Signals every culprit produces.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub signals: Vec<Signal>,
+    /// Red herrings: faults on services that are not the cause, delivered in every draw, whose
+    /// symptoms are visible but do not explain the page.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decoys: Vec<Decoy>,
+    /// What the briefing asserts about the page, checked true in every draw while the
+    /// incident is active.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub claims: Vec<Claim>,
 }
 
 /// How hard the scenario is; scales the score.
@@ -156,6 +168,40 @@ pub struct Target {
 pub struct Answer {
     pub service: String,
     pub fault_class: FaultClass,
+}
+
+/// A red herring: faults on a service that no culprit's answer names, delivered in every
+/// draw. Visible (its own signals hold while injected and not at baseline) and harmless to
+/// the story (every culprit's signals still hold); the debrief names it, nothing before does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Decoy {
+    pub service: String,
+    /// Zero-based replica index; absent = every replica.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica: Option<u32>,
+    pub faults: Vec<Fault>,
+    /// What players can see of it; at least one.
+    pub signals: Vec<Signal>,
+    /// What it looked like and why it did not explain the page, told in the debrief.
+    pub story: String,
+}
+
+/// One assertion of the briefing about the page ("edge P95 over a second"), in the form of a
+/// signal. Unlike a signal it may also hold at baseline ("errors under 1%"): it is checked
+/// only while the incident is active, for every culprit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Claim {
+    /// Kebab-case, unique among the scenario's claims.
+    pub name: String,
+    /// The briefing's words this claim checks.
+    pub text: String,
+    pub query: Query,
+    pub op: Comparison,
+    pub threshold: f64,
+    /// The latest time after injection the claim may first hold (1..=600).
+    pub within_seconds: u32,
 }
 
 /// A hint, unlocked `afterSeconds` after faults went active, costing `cost` points.
@@ -377,6 +423,24 @@ impl std::fmt::Display for Comparison {
 
 impl Signal {
     /// Whether an observed value satisfies the signal.
+    pub fn holds(&self, value: f64) -> bool {
+        self.op.holds(value, self.threshold)
+    }
+}
+
+// === impl Decoy ===
+
+impl Decoy {
+    /// Where its faults go, as a target (what the draw delivers).
+    pub fn target(&self) -> Target {
+        Target { service: self.service.clone(), replica: self.replica, faults: self.faults.clone() }
+    }
+}
+
+// === impl Claim ===
+
+impl Claim {
+    /// Whether an observed value satisfies the claim.
     pub fn holds(&self, value: f64) -> bool {
         self.op.holds(value, self.threshold)
     }

@@ -311,6 +311,8 @@ fn variant_error(kind: &str, body: Value) -> Option<(Path, String)> {
         "break-propagation" => first::<Propagation>(body),
         "log-delay" => first::<LogDelay>(body),
         "log-drop" => first::<LogDrop>(body),
+        "log-noise" => first::<LogNoise>(body),
+        "cpu-burn" => first::<CpuBurn>(body),
         _ => None,
     }
 }

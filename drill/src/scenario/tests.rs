@@ -3,7 +3,7 @@
 use super::*;
 
 /// A small valid scenario; tests break one line at a time, so line numbers matter.
-const MINI: &str = "\
+pub(super) const MINI: &str = "\
 apiVersion: firedrill.dev/v1alpha1
 kind: Scenario
 name: mini

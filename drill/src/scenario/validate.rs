@@ -33,11 +33,12 @@ pub(crate) fn check(scenario: &Scenario) -> Vec<Problem> {
     }
     c.hints();
     c.signals(&Path::root().key("signals"), &scenario.signals, &BTreeSet::new());
+    super::decoys::check(&mut c);
     c.problems
 }
 
-struct Checker<'a> {
-    s: &'a Scenario,
+pub(super) struct Checker<'a> {
+    pub(super) s: &'a Scenario,
     problems: Vec<Problem>,
 }
 
@@ -51,7 +52,7 @@ pub fn is_kebab(name: &str) -> bool {
 // === impl Checker ===
 
 impl Checker<'_> {
-    fn report(&mut self, path: Path, message: String) {
+    pub(super) fn report(&mut self, path: Path, message: String) {
         self.problems.push(Problem { path, at: At::Value, message });
     }
 
@@ -78,7 +79,7 @@ impl Checker<'_> {
         }
     }
 
-    fn kebab(&mut self, path: Path, what: &str, value: &str) {
+    pub(super) fn kebab(&mut self, path: Path, what: &str, value: &str) {
         if !is_kebab(value) {
             let msg = format!(
                 "{what} `{value}` is not kebab-case; expected lowercase letters and digits joined by '-', at most 63 characters"
@@ -88,7 +89,7 @@ impl Checker<'_> {
     }
 
     /// `signal`: the query must yield a number (isolating queries may be plain searches).
-    fn query(&mut self, path: Path, query: &Query, signal: bool) {
+    pub(super) fn query(&mut self, path: Path, query: &Query, signal: bool) {
         match query {
             Query::Promql(q) => {
                 for msg in super::promql::problems(q, signal) {
@@ -108,7 +109,7 @@ impl Checker<'_> {
         }
     }
 
-    fn non_empty(&mut self, path: Path, what: &str, value: &str) {
+    pub(super) fn non_empty(&mut self, path: Path, what: &str, value: &str) {
         if value.trim().is_empty() {
             self.report(path, format!("{what} is empty; expected some text"));
         }
@@ -227,7 +228,7 @@ impl Checker<'_> {
         }
     }
 
-    fn target(&mut self, path: &Path, target: &Target, telemetry_only: bool) {
+    pub(super) fn target(&mut self, path: &Path, target: &Target, telemetry_only: bool) {
         let Some(service) = topology::service(&target.service) else {
             self.report(path.key("service"), unknown_service(&target.service));
             return;
@@ -307,7 +308,7 @@ impl Checker<'_> {
         }
     }
 
-    fn signals(&mut self, path: &Path, signals: &[Signal], taken: &BTreeSet<&str>) {
+    pub(super) fn signals(&mut self, path: &Path, signals: &[Signal], taken: &BTreeSet<&str>) {
         let mut names = BTreeSet::new();
         for (i, signal) in signals.iter().enumerate() {
             let at = path.index(i);

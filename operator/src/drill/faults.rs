@@ -135,9 +135,10 @@ mod tests {
         let s = scenario("product-pages-slow-teams-paged");
         let planned = of_draw(&Draw::of_culprit(&s, "warehouse-cpu", 7).unwrap());
         let suffixes: Vec<&str> = planned.iter().map(|p| p.suffix.as_str()).collect();
-        assert_eq!(suffixes, ["pricing", "warehouse"]);
-        assert_eq!(planned[1].labels, BTreeMap::from([(SERVICE_LABEL.to_string(), "warehouse".to_string())]));
-        assert_eq!(planned[1].faults.len(), 1);
+        assert_eq!(suffixes, ["checkout", "pricing", "warehouse"], "the culprit, the gap and the decoy");
+        assert_eq!(planned[2].labels, BTreeMap::from([(SERVICE_LABEL.to_string(), "warehouse".to_string())]));
+        assert_eq!(planned[2].faults.len(), 1);
+        assert_eq!(planned[0].faults, s.decoys[0].faults, "the decoy is delivered like any fault");
     }
 
     /// The typed object applies exactly the fields the operator owns: no `status`, no nulls,
@@ -159,13 +160,15 @@ mod tests {
         );
         drill.metadata.namespace = Some("lab".into());
         drill.metadata.uid = Some("0123456789abcdef".into());
-        let fi = serde_json::to_value(&objects(&drill, &planned[1..2], firedrill_drill::LEASE)[0]).unwrap();
+        let warehouse = planned.iter().position(|p| p.suffix == "warehouse").unwrap();
+        let fi =
+            serde_json::to_value(&objects(&drill, &planned[warehouse..=warehouse], firedrill_drill::LEASE)[0]).unwrap();
         let expected = serde_json::json!({
             "apiVersion": "firedrill.dev/v1alpha1", "kind": "FaultInjection",
             "metadata": { "name": "drill-01234567-warehouse", "labels": { DRILL_UID_LABEL: "0123456789abcdef" } },
             "spec": {
                 "selector": { "namespace": "lab", "matchLabels": { SERVICE_LABEL: "warehouse" }, "mode": "All" },
-                "faults": serde_json::to_value(&planned[1].faults).unwrap(),
+                "faults": serde_json::to_value(&planned[warehouse].faults).unwrap(),
                 "leaseSeconds": firedrill_drill::LEASE.seconds,
             }
         });

@@ -170,7 +170,8 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
     let on_pricing = usize::from(service == "pricing");
     assert_eq!(faults_of(&services[service.as_str()]), 1 + on_pricing, "the culprit's service carries its fault");
     assert_eq!(faults_of(&services["pricing"]), 1 + on_pricing, "the observability gap is applied too");
-    assert_eq!(faults_of(&services["checkout"]), 0);
+    assert_eq!(faults_of(&services["checkout"]), 1, "the decoy is delivered too");
+    assert_eq!(faults_of(&services["payments"]), 0);
     let ready = &active.status.as_ref().unwrap().conditions[0];
     assert_eq!((ready.type_.as_str(), ready.reason.as_str()), ("Ready", "Running"));
     // Nothing a player reads of the drill names the scenario or its culprit before the debrief.
@@ -210,7 +211,8 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
         status.diagnoses.iter().map(|d| (d.name.as_str(), d.verdict)).collect();
     let expected = [("alice-1", Verdict::Wrong.into()), ("alice-2", Verdict::Correct.into())];
     assert_eq!(judged, expected, "each diagnosis judged once across the restart");
-    assert_eq!(faults_of(&services["warehouse"]) + faults_of(&services["pricing"]), 0, "faults reverted at the end");
+    let left = faults_of(&services["warehouse"]) + faults_of(&services["pricing"]) + faults_of(&services["checkout"]);
+    assert_eq!(left, 0, "faults reverted at the end, the decoy's too");
     let debrief = truth_secret(&lab, &done).await.remove("debrief.md").expect("the debrief is kept with the truth");
     let debrief = String::from_utf8(debrief.0).unwrap();
     let expected = [
@@ -220,6 +222,8 @@ async fn a_drill_runs_end_to_end_and_survives_an_operator_restart() {
         "alice diagnosed inventory / latency -> **wrong**".to_string(),
         format!("alice diagnosed {service} / {answer} -> **correct**"),
         "## What would have isolated it fastest".to_string(),
+        "## Red herrings".to_string(),
+        "- checkout: log-noise".to_string(),
         "faults reverted".to_string(),
     ];
     for part in expected {

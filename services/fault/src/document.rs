@@ -50,6 +50,10 @@ pub enum Fault {
     LogDelay(LogDelay),
     /// Telemetry: drop a share of log lines.
     LogDrop(LogDrop),
+    /// Background: a steady stream of alarming but irrelevant warnings in the service's log.
+    LogNoise(LogNoise),
+    /// Background: a share of one core burnt by a background job, not tied to requests.
+    CpuBurn(CpuBurn),
 }
 
 /// The kind of a fault, without its parameters: used for metric labels and summaries.
@@ -69,6 +73,8 @@ pub enum FaultKind {
     BreakPropagation,
     LogDelay,
     LogDrop,
+    LogNoise,
+    CpuBurn,
 }
 
 /// Which inbound requests a server-side fault applies to. Absent fields match everything.
@@ -231,6 +237,23 @@ pub struct LogDrop {
     pub percent: f64,
 }
 
+/// Warnings a healthy-but-noisy service might log (a slow cache refresh, a late config
+/// reload), written as the service's own lines: they alarm without explaining anything.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LogNoise {
+    /// Warning lines per second (more than 0, at most 50), spread evenly.
+    pub lines_per_second: f64,
+}
+
+/// A background job that keeps part of one core busy whatever the traffic.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CpuBurn {
+    /// Thousandths of one core kept busy (1..=1000).
+    pub millicores: u32,
+}
+
 // === impl Fault ===
 
 impl Fault {
@@ -251,6 +274,8 @@ impl Fault {
             Fault::BreakPropagation(_) => FaultKind::BreakPropagation,
             Fault::LogDelay(_) => FaultKind::LogDelay,
             Fault::LogDrop(_) => FaultKind::LogDrop,
+            Fault::LogNoise(_) => FaultKind::LogNoise,
+            Fault::CpuBurn(_) => FaultKind::CpuBurn,
         }
     }
 
@@ -272,7 +297,7 @@ impl Fault {
 
 impl FaultKind {
     /// Every kind, in documentation order.
-    pub const ALL: [FaultKind; 14] = [
+    pub const ALL: [FaultKind; 16] = [
         FaultKind::Latency,
         FaultKind::Hang,
         FaultKind::Error,
@@ -287,6 +312,8 @@ impl FaultKind {
         FaultKind::BreakPropagation,
         FaultKind::LogDelay,
         FaultKind::LogDrop,
+        FaultKind::LogNoise,
+        FaultKind::CpuBurn,
     ];
 
     /// The kind as written in fault documents.
@@ -306,6 +333,8 @@ impl FaultKind {
             FaultKind::BreakPropagation => "break-propagation",
             FaultKind::LogDelay => "log-delay",
             FaultKind::LogDrop => "log-drop",
+            FaultKind::LogNoise => "log-noise",
+            FaultKind::CpuBurn => "cpu-burn",
         }
     }
 }

@@ -12,7 +12,7 @@ mod document;
 mod parse;
 
 pub use document::{
-    ClientLatency, Cpu, DropSpans, Fault, FaultKind, FaultSet, Hang, LogDelay, LogDrop, Memory, Pool, Propagation,
-    Retry, RouteMatch, Sampling, ServerError, ServerLatency, Timeout,
+    ClientLatency, Cpu, CpuBurn, DropSpans, Fault, FaultKind, FaultSet, Hang, LogDelay, LogDrop, LogNoise, Memory,
+    Pool, Propagation, Retry, RouteMatch, Sampling, ServerError, ServerLatency, Timeout,
 };
-pub use parse::{FaultError, parse_fault_set};
+pub use parse::{FaultError, MAX_BURN_MILLICORES, MAX_NOISE_LINES_PER_SECOND, parse_fault_set};

@@ -13,6 +13,11 @@ pub struct FaultError {
 const MAX_LEASE_SECONDS: u32 = 3600;
 const MAX_DELAY_MS: u64 = 600_000;
 const MAX_ATTEMPTS: u32 = 20;
+/// Most warning lines per second a `log-noise` writes: loud, never a flood that fills the
+/// log queue and drops the service's real lines.
+pub const MAX_NOISE_LINES_PER_SECOND: f64 = 50.0;
+/// A `cpu-burn` keeps at most one core busy.
+pub const MAX_BURN_MILLICORES: u32 = 1000;
 
 /// Parses and validates a fault document from JSON bytes.
 pub fn parse_fault_set(body: &[u8]) -> Result<FaultSet, FaultError> {
@@ -58,6 +63,8 @@ fn refine_fault_error(body: &[u8], i: usize) -> Option<FaultError> {
         "break-propagation" => field_error::<Propagation>(fault, &at),
         "log-delay" => field_error::<LogDelay>(fault, &at),
         "log-drop" => field_error::<LogDrop>(fault, &at),
+        "log-noise" => field_error::<LogNoise>(fault, &at),
+        "cpu-burn" => field_error::<CpuBurn>(fault, &at),
         _ => None,
     }
 }
@@ -154,6 +161,13 @@ impl Fault {
             Fault::BreakPropagation(f) => check_dependency(&f.dependency, &p("dependency")),
             Fault::LogDelay(f) => check_range(f.delay_seconds, 0, 3600, &p("delaySeconds")),
             Fault::LogDrop(f) => check_percent(f.percent, &p("percent")),
+            Fault::LogNoise(f) if !(f.lines_per_second > 0.0 && f.lines_per_second <= MAX_NOISE_LINES_PER_SECOND) => {
+                let reason =
+                    format!("must be more than 0 and at most {MAX_NOISE_LINES_PER_SECOND}, got {}", f.lines_per_second);
+                Err(err(&p("linesPerSecond"), reason))
+            }
+            Fault::LogNoise(_) => Ok(()),
+            Fault::CpuBurn(f) => check_range(f.millicores.into(), 1, MAX_BURN_MILLICORES.into(), &p("millicores")),
         }
     }
 }
@@ -232,7 +246,9 @@ mod tests {
             {"kind":"drop-spans","dependency":"warehouse","percent":90},
             {"kind":"break-propagation","dependency":"warehouse"},
             {"kind":"log-delay","delaySeconds":90},
-            {"kind":"log-drop","percent":50}
+            {"kind":"log-drop","percent":50},
+            {"kind":"log-noise","linesPerSecond":2.5},
+            {"kind":"cpu-burn","millicores":250}
         ]}"#;
         let set = parse(doc).unwrap();
         let kinds: Vec<_> = set.faults.iter().map(Fault::kind).collect();
@@ -280,6 +296,27 @@ mod tests {
                 r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"latency","match":{"route":"stock"},"delayMs":1}]}"#,
                 "faults[0].match.route",
             ),
+            (
+                r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"log-noise","linesPerSecond":0}]}"#,
+                "faults[0].linesPerSecond",
+            ),
+            (
+                r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"log-noise","linesPerSecond":51}]}"#,
+                "faults[0].linesPerSecond",
+            ),
+            (
+                r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"cpu-burn","millicores":0}]}"#,
+                "faults[0].millicores",
+            ),
+            (
+                r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"cpu-burn","millicores":1001}]}"#,
+                "faults[0].millicores",
+            ),
+            (
+                r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"cpu-burn","millicores":100,"cores":1}]}"#,
+                "faults[0].cores",
+            ),
+            (r#"{"generation":1,"leaseSeconds":5,"faults":[{"kind":"log-noise"}]}"#, "faults[0]"),
         ];
         for (doc, path) in cases {
             assert_eq!(parse(doc).unwrap_err().path, path, "{doc}");

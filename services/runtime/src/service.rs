@@ -17,6 +17,7 @@ use tracing::instrument::WithSubscriber;
 
 use crate::chaos::ChaosAgent;
 use crate::chaos::admin::Admin;
+use crate::chaos::background::Background;
 use crate::chaos::server::ChaosLayer;
 use crate::client::{ClientPolicy, Dependency};
 use crate::config::{ClientArgs, EXIT_CONFIG, ServiceArgs};
@@ -135,6 +136,7 @@ impl Service {
         let (admin_stop, admin_stopped) = oneshot::channel::<()>();
         let admin_task = tokio::spawn(serve_admin(admin, admin_api, admin_stopped).with_subscriber(dispatch.clone()));
         let sweeper = tokio::spawn(sweep(agent.clone()));
+        let background = Background::start(agent.clone(), dispatch.clone());
         let addr = listener.local_addr().ok();
         tracing::dispatcher::with_default(&dispatch, || {
             tracing::info!(parent: None, service = %config.name, addr = ?addr, "listening");
@@ -147,6 +149,7 @@ impl Service {
         let _ = admin_stop.send(());
         let _ = admin_task.await;
         sweeper.abort();
+        background.stop().await;
         let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
     }
 }

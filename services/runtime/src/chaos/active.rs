@@ -1,5 +1,5 @@
 //! One fault set, pre-indexed for the hot path: server faults in order, client overrides by
-//! dependency, telemetry knobs as plain numbers.
+//! dependency, telemetry and background knobs as plain numbers.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -18,6 +18,10 @@ pub struct Active {
     pub sampling_ratio: Option<f64>,
     pub log_delay: Option<Duration>,
     pub log_drop_percent: Option<f64>,
+    /// `log-noise`: warning lines per second the background job writes.
+    pub log_noise_per_second: Option<f64>,
+    /// `cpu-burn`: thousandths of one core the background job keeps busy.
+    pub cpu_burn_millicores: Option<u32>,
 }
 
 /// What faults change about calls to one dependency.
@@ -77,6 +81,9 @@ impl Active {
             Fault::Sampling(f) => self.sampling_ratio = Some(f.ratio),
             Fault::LogDelay(f) => self.log_delay = Some(Duration::from_secs(f.delay_seconds)),
             Fault::LogDrop(f) => self.log_drop_percent = Some(f.percent),
+            // Like the other knobs, the last one in the document wins.
+            Fault::LogNoise(f) => self.log_noise_per_second = Some(f.lines_per_second),
+            Fault::CpuBurn(f) => self.cpu_burn_millicores = Some(f.millicores),
         }
     }
 

@@ -7,6 +7,7 @@
 pub(crate) mod active;
 pub mod admin;
 mod agent;
+pub mod background;
 pub mod server;
 
 pub use active::{Active, ClientOverrides, ServerAction};

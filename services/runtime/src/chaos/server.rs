@@ -99,7 +99,7 @@ async fn apply(agent: &ChaosAgent, action: ServerAction) -> Option<Response> {
 /// Spins on this thread until it has used `d` of CPU time, as a hot loop in a handler would.
 /// Counting thread CPU time (not wall time) keeps the cost right on a contended machine; the
 /// wall-clock cap of 20 x `d` keeps a starved thread from spinning for ever.
-fn burn_cpu(d: Duration) {
+pub(crate) fn burn_cpu(d: Duration) {
     let start_cpu = thread_cpu_time();
     let start = Instant::now();
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -118,7 +118,7 @@ fn burn_cpu(d: Duration) {
     std::hint::black_box(x);
 }
 
-fn thread_cpu_time() -> Option<Duration> {
+pub(crate) fn thread_cpu_time() -> Option<Duration> {
     let t = nix::time::clock_gettime(nix::time::ClockId::CLOCK_THREAD_CPUTIME_ID).ok()?;
     Some(Duration::from(t))
 }
