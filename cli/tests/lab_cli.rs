@@ -19,6 +19,14 @@ const NAME: &str = "storefront-errors-after-rollout";
 const TITLE: &str = "Storefront errors after a config rollout";
 const INCIDENT: &str = "storefront errors";
 
+/// Asserts that `what` a player saw names neither the scenario nor its title (a view that
+/// need not show the incident, such as a verdict or a hint).
+fn assert_unnamed(what: &str, text: &str) {
+    for secret in [NAME, TITLE] {
+        assert!(!text.contains(secret), "{what} gives the scenario away (`{secret}`): {text}");
+    }
+}
+
 /// Asserts that `what` a player saw names the incident and neither the scenario nor its title.
 fn assert_mystery(what: &str, text: &str) {
     assert!(text.contains(INCIDENT), "{what} lacks the incident title: {text}");
@@ -107,7 +115,12 @@ fn a_drill_runs_end_to_end_through_the_background_lab() {
     }
     let wrong = run(cwd, &["diagnose", "--service", "warehouse", "--fault", "latency", "--player", "ada"]);
     assert!(stdout(&wrong).contains("WRONG"), "{}", stdout(&wrong));
+    assert_unnamed("diagnose (wrong)", &(stdout(&wrong) + &stderr(&wrong)));
+    let hint = run(cwd, &["hint", "--player", "ada"]);
+    assert_unnamed("hint", &(stdout(&hint) + &stderr(&hint)));
+    assert_unnamed("leaderboard during the drill", &stdout(&run(cwd, &["leaderboard"])));
     let partial = run(cwd, &["diagnose", "--service", "inventory", "--fault", "latency", "--player", "ada"]);
+    assert_unnamed("diagnose (partial)", &(stdout(&partial) + &stderr(&partial)));
     assert!(stdout(&partial).contains("PARTIAL"), "{}", stdout(&partial));
     let right =
         run(cwd, &["diagnose", "--service", "inventory", "--fault", "timeout-misconfiguration", "--player", "ada"]);
