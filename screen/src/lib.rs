@@ -127,10 +127,13 @@ pub(crate) mod tests {
         Timestamp(1_000_000 + secs * 1000)
     }
 
-    /// `timeout-too-short`'s first culprit, active since `t(0)` after a 30 s warm-up.
+    /// `storefront-errors-after-rollout`'s first culprit, active since `t(0)` after a 30 s warm-up.
     pub fn active_drill() -> Drill {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/timeout-too-short.yaml");
-        let scenario = Scenario::from_yaml("timeout-too-short.yaml", &std::fs::read_to_string(path).unwrap()).unwrap();
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/storefront-errors-after-rollout.yaml");
+        let scenario =
+            Scenario::from_yaml("storefront-errors-after-rollout.yaml", &std::fs::read_to_string(path).unwrap())
+                .unwrap();
         assert_eq!(scenario.incident, INCIDENT);
         let culprit = scenario.culprits[0].id.clone();
         let draw = Draw::of_culprit(&scenario, &culprit, 7).unwrap();

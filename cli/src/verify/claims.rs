@@ -115,8 +115,9 @@ mod tests {
     use super::*;
 
     fn scenario() -> Scenario {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/timeout-too-short.yaml");
-        Scenario::from_yaml("timeout-too-short.yaml", &std::fs::read_to_string(path).unwrap()).unwrap()
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/storefront-errors-after-rollout.yaml");
+        Scenario::from_yaml("storefront-errors-after-rollout.yaml", &std::fs::read_to_string(path).unwrap()).unwrap()
     }
 
     #[test]
@@ -148,8 +149,11 @@ mod tests {
         assert_eq!(found.failures.len(), 1, "{found:?}");
         assert!(found.failures[0].contains("dependencies-latency-normal"), "{found:?}");
         assert_eq!(found.notes.len(), reports.len() - 1);
-        let failed = junit_case("timeout-too-short", "c", &reports[1]);
-        assert!(failed.contains("classname=\"timeout-too-short.c.claims\"") && failed.contains("<failure"), "{failed}");
-        assert!(!junit_case("timeout-too-short", "c", &reports[0]).contains("<failure"));
+        let failed = junit_case("storefront-errors-after-rollout", "c", &reports[1]);
+        assert!(
+            failed.contains("classname=\"storefront-errors-after-rollout.c.claims\"") && failed.contains("<failure"),
+            "{failed}"
+        );
+        assert!(!junit_case("storefront-errors-after-rollout", "c", &reports[0]).contains("<failure"));
     }
 }
