@@ -15,12 +15,12 @@ use std::time::{Duration, Instant};
 use common::cdp::{Browser, Page, chromium};
 use common::{run, stderr, stdout};
 
-/// Seed 3 draws `timeout-too-short` and its culprit `inventory-warehouse-timeout` (as in
-/// lab_cli.rs); these name the truth, and none may reach the page before the revert.
-const FROM: &str = "retry-storm,timeout-too-short,pool-starvation";
+/// Seed 11 draws `storefront-errors-after-rollout` and its culprit `inventory-warehouse-timeout`
+/// (as in lab_cli.rs); these name the truth, and none may reach the page before the revert.
+const FROM: &str = "storefront-slow-flat-errors,storefront-errors-after-rollout,storefront-slower-with-traffic";
 const SECRETS: [&str; 5] = [
-    "timeout-too-short",
-    "Impatient callers",
+    "storefront-errors-after-rollout",
+    "Storefront errors after a config rollout",
     "inventory-warehouse-timeout",
     "timeout-misconfiguration",
     "per-attempt timeout to warehouse was set to 3 ms",
@@ -157,7 +157,7 @@ fn wait_for_baseline(prometheus: &str) {
 /// own between polls, a diagnosis from the CLI within seconds with its verdict. Returns the
 /// screenshot taken 20 s in.
 async fn during_the_drill(lab: &Lab, browser: &mut Browser, page: &Page) -> PathBuf {
-    let started = run(lab.cwd(), &["drill", "start", "--from", FROM, "--seed", "3", "--warm-up", "1"]);
+    let started = run(lab.cwd(), &["drill", "start", "--from", FROM, "--seed", "11", "--warm-up", "1"]);
     assert!(started.status.success(), "{}", stderr(&started));
     until(browser, page, Duration::from_secs(20), PHASE, |v| text(v) == "active").await;
     let incident = browser.eval(page, "document.getElementById('incident').textContent").await;
