@@ -58,14 +58,7 @@ pub async fn first_held(
     started: Instant,
     progress: &Progress,
 ) -> Result<Vec<SignalTiming>, HttpError> {
-    let mut timings: Vec<SignalTiming> = signals
-        .iter()
-        .map(|s| SignalTiming {
-            name: s.name.clone(),
-            deadline: Duration::from_secs(s.within_seconds.into()),
-            first_held: None,
-        })
-        .collect();
+    let mut timings: Vec<SignalTiming> = signals.iter().map(|s| SignalTiming::of(s, None)).collect();
     let waiting = |t: &[SignalTiming]| t.iter().any(|t| t.first_held.is_none() && started.elapsed() <= t.deadline);
     while waiting(&timings) {
         tokio::time::sleep(SIGNAL_POLL).await;

@@ -24,14 +24,7 @@ pub struct Decoys<'a> {
 impl<'a> Decoys<'a> {
     pub fn new(scenario: &'a Scenario) -> Self {
         let signals: Vec<&Signal> = scenario.decoys.iter().flat_map(|d| &d.signals).collect();
-        let timings = signals
-            .iter()
-            .map(|s| SignalTiming {
-                name: s.name.clone(),
-                deadline: Duration::from_secs(s.within_seconds.into()),
-                first_held: None,
-            })
-            .collect();
+        let timings = signals.iter().map(|s| SignalTiming::of(s, None)).collect();
         Decoys { scenario, signals, timings }
     }
 

@@ -31,6 +31,15 @@ pub enum Timeliness {
 // === impl SignalTiming ===
 
 impl SignalTiming {
+    /// `signal`, with its deadline, first held at `first_held` (after injection) or not yet.
+    pub fn of(signal: &crate::scenario::Signal, first_held: Option<Duration>) -> SignalTiming {
+        SignalTiming {
+            name: signal.name.clone(),
+            deadline: Duration::from_secs(signal.within_seconds.into()),
+            first_held,
+        }
+    }
+
     pub fn timeliness(&self) -> Timeliness {
         match self.first_held {
             Some(at) if at <= self.deadline => Timeliness::OnTime,
@@ -48,10 +57,8 @@ impl Drill {
         let injected = self.injected_at();
         self.scenario()
             .signals_for(&self.draw().culprit)
-            .map(|s| SignalTiming {
-                name: s.name.clone(),
-                deadline: Duration::from_secs(s.within_seconds.into()),
-                first_held: injected.zip(self.signals_seen().get(&s.name)).map(|(from, at)| at.since(from)),
+            .map(|s| {
+                SignalTiming::of(s, injected.zip(self.signals_seen().get(&s.name)).map(|(from, at)| at.since(from)))
             })
             .collect()
     }
