@@ -74,8 +74,8 @@ pub async fn first_held(
     Ok(timings)
 }
 
-/// Each signal judged by its own deadline: a note when it held in time, a failure when it
-/// held late or not at all (with its last value).
+/// Each signal judged by its own deadline: a note when it held in time (with its value now),
+/// a failure when it held late or not at all (with its last value).
 pub async fn judge(
     backends: &Backends,
     signals: &[&Signal],
@@ -86,7 +86,16 @@ pub async fn judge(
         let deadline = t.deadline.as_secs();
         match (t.timeliness(), t.first_held) {
             (Timeliness::OnTime, Some(at)) => {
-                found.notes.push(format!("`{}` held after {} s (deadline {deadline} s)", s.name, at.as_secs()))
+                // The value once every signal has had its turn: the margin a threshold has,
+                // which is what tuning a scenario needs to see.
+                let now = backends.query(&s.query).await?.map_or("no data".to_string(), |v| format!("{v:.4}"));
+                found.notes.push(format!(
+                    "`{}` held after {} s (deadline {deadline} s); now {now} {} {}",
+                    s.name,
+                    at.as_secs(),
+                    s.op.as_str(),
+                    s.threshold
+                ))
             }
             (Timeliness::Late, Some(at)) => found.failures.push(format!(
                 "`{}` held only after {} s, past its deadline of {deadline} s: {} {} {}",
