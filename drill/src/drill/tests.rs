@@ -239,7 +239,7 @@ fn debrief_tells_the_story_in_order() {
         [
             "inventory-warehouse-spans-missing",
             "warehouse-traces-split",
-            "warehouse-calls-per-edge-request-up-a-third",
+            "warehouse-calls-per-edge-request-up-a-quarter",
             "inventory-logs-warehouse-timeouts"
         ]
     );
