@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use super::path::Path;
-use super::validate::{Checker, WITHIN_SECONDS};
+use super::validate::Checker;
 use super::{Claim, Decoy};
 
 pub(super) fn check(c: &mut Checker<'_>) {
@@ -51,15 +51,5 @@ fn claim<'a>(c: &mut Checker<'a>, path: &Path, claim: &'a Claim, names: &mut BTr
         c.report(path.key("name"), msg);
     }
     c.non_empty(path.key("text"), "claim text", &claim.text);
-    c.query(path.key("query"), &claim.query, true);
-    if !claim.threshold.is_finite() {
-        let msg = format!("threshold {} is not a number; expected a finite number", claim.threshold);
-        c.report(path.key("threshold"), msg);
-    }
-    let within = claim.within_seconds;
-    if !WITHIN_SECONDS.contains(&within) || within > c.s.time_limit_seconds {
-        let msg =
-            format!("withinSeconds {within} is out of range; expected {WITHIN_SECONDS:?} and within the time limit");
-        c.report(path.key("withinSeconds"), msg);
-    }
+    c.assertion(path, &claim.query, claim.threshold, claim.within_seconds);
 }

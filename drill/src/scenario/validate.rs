@@ -320,18 +320,23 @@ impl Checker<'_> {
                 );
                 self.report(at.key("name"), msg);
             }
-            self.query(at.key("query"), &signal.query, true);
-            if !signal.threshold.is_finite() {
-                let msg = format!("threshold {} is not a number; expected a finite number", signal.threshold);
-                self.report(at.key("threshold"), msg);
-            }
-            let within = signal.within_seconds;
-            if !WITHIN_SECONDS.contains(&within) || within > self.s.time_limit_seconds {
-                let msg = format!(
-                    "withinSeconds {within} is out of range; expected {WITHIN_SECONDS:?} and within the time limit"
-                );
-                self.report(at.key("withinSeconds"), msg);
-            }
+            self.assertion(&at, &signal.query, signal.threshold, signal.within_seconds);
+        }
+    }
+
+    /// What a signal and a briefing claim share: a query that returns one value, a finite
+    /// threshold and a deadline inside the drill.
+    pub(super) fn assertion(&mut self, at: &Path, query: &Query, threshold: f64, within: u32) {
+        self.query(at.key("query"), query, true);
+        if !threshold.is_finite() {
+            let msg = format!("threshold {threshold} is not a number; expected a finite number");
+            self.report(at.key("threshold"), msg);
+        }
+        if !WITHIN_SECONDS.contains(&within) || within > self.s.time_limit_seconds {
+            let msg = format!(
+                "withinSeconds {within} is out of range; expected {WITHIN_SECONDS:?} and within the time limit"
+            );
+            self.report(at.key("withinSeconds"), msg);
         }
     }
 }
