@@ -3,6 +3,11 @@
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 #   go_build_cached NAME VERSION MODULE_DIR PACKAGE [LDFLAGS]
+#   go_build_cached_many VERSION MODULE_DIR LDFLAGS PACKAGE...
+#
+# The second builds several commands of one module (named after the package's last element) in
+# ONE `go build`, so a shared tree such as k8s.io/kubernetes compiles once, not once a binary;
+# it builds only the ones the cache lacks and prints every path.
 #
 # Cache: ${FIREDRILL_TOOLS_CACHE:-$HOME/.cache/firedrill/tools}/<name>-<version>/<name>.
 # The build happens in a temporary copy of MODULE_DIR's go.mod/go.sum, with Go's caches in
@@ -40,4 +45,44 @@ go_build_cached() {
     rm -rf "$work"
     echo "ensure.sh: built $name in $((SECONDS - start))s" >&2
     echo "$bin"
+}
+
+go_build_cached_many() {
+    local version="$1" module="$2" ldflags="$3"
+    shift 3
+    local cache="${FIREDRILL_TOOLS_CACHE:-$HOME/.cache/firedrill/tools}"
+    local missing=() pkg name
+    for pkg in "$@"; do
+        name="${pkg##*/}"
+        [[ -x "$cache/$name-$version/$name" ]] || missing+=("$pkg")
+    done
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        command -v go >/dev/null || { echo "ensure.sh: go is needed to build ${missing[*]##*/}" >&2; exit 1; }
+        local work
+        work="$(mktemp -d)"
+        cp "$module/go.mod" "$work/"
+        [[ -f "$module/go.sum" ]] && cp "$module/go.sum" "$work/"
+        echo "ensure.sh: building ${missing[*]##*/} $version in one go build (first run only; tens of minutes)" >&2
+        local start=$SECONDS
+        mkdir -p "$work/out"
+        if ! (cd "$work" && CGO_ENABLED=0 GOFLAGS="-mod=mod -modcacherw" \
+            GOCACHE="$work/gocache" GOMODCACHE="$work/gomod" go build -trimpath \
+            -ldflags="-s $ldflags" -o "$work/out/" "${missing[@]}"); then
+            rm -rf "$work"
+            echo "ensure.sh: building ${missing[*]##*/} $version failed (see the go output above)" >&2
+            exit 1
+        fi
+        for pkg in "${missing[@]}"; do
+            name="${pkg##*/}"
+            mkdir -p "$cache/$name-$version"
+            mv "$work/out/$name" "$cache/$name-$version/$name.tmp"
+            mv "$cache/$name-$version/$name.tmp" "$cache/$name-$version/$name"
+        done
+        rm -rf "$work"
+        echo "ensure.sh: built ${missing[*]##*/} in $((SECONDS - start))s" >&2
+    fi
+    for pkg in "$@"; do
+        name="${pkg##*/}"
+        echo "$cache/$name-$version/$name"
+    done
 }

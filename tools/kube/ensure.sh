@@ -4,6 +4,9 @@
 # path of each binary, one a line.
 #
 #   tools/kube/ensure.sh [kube-apiserver|etcd]...   (default: both)
+#   tools/kube/ensure.sh node   the rest of a single-node cluster, for `make e2e`: kubelet,
+#                               kube-controller-manager, kube-scheduler, kube-proxy and kubectl,
+#                               in one go build of the same pinned module (tools/cluster)
 #
 # Cache: ${FIREDRILL_TOOLS_CACHE:-$HOME/.cache/firedrill/tools}/<name>-<version>/<name>,
 # versions from tools/kube/versions.env. Idempotent; safe to run from CI on every run.
@@ -29,6 +32,11 @@ for t in "${targets[@]}"; do
         kube-apiserver)
             go_build_cached kube-apiserver "$KUBE_VERSION" "$here/apiserver" \
                 k8s.io/kubernetes/cmd/kube-apiserver "$(kube_ldflags)" ;;
-        *) echo "ensure.sh: unknown binary '$t' (expected etcd or kube-apiserver)" >&2; exit 64 ;;
+        node)
+            go_build_cached_many "$KUBE_VERSION" "$here/apiserver" "$(kube_ldflags)" \
+                k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-controller-manager \
+                k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy \
+                k8s.io/kubernetes/cmd/kubectl ;;
+        *) echo "ensure.sh: unknown binary '$t' (expected etcd, kube-apiserver or node)" >&2; exit 64 ;;
     esac
 done
