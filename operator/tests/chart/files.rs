@@ -8,7 +8,7 @@ use std::process::Command;
 
 use crate::render::{documents, of_kind, root, template};
 
-fn read(path: &str) -> String {
+pub(crate) fn read(path: &str) -> String {
     std::fs::read_to_string(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -105,19 +105,7 @@ fn the_dockerfile_builds_what_the_tests_build_and_ships_what_the_chart_runs() {
     for flag in ["--features", "--no-default-features", "--all-features", "--profile"] {
         assert!(!dockerfile.contains(flag), "the Dockerfile changes the build with {flag}");
     }
-    let shipped: BTreeSet<String> = dockerfile
-        .lines()
-        .find(|l| l.contains("for bin in"))
-        .expect("the Dockerfile's list of binaries")
-        .split("for bin in")
-        .nth(1)
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .split_whitespace()
-        .map(String::from)
-        .collect();
+    let shipped: BTreeSet<String> = dockerfile_binaries().into_iter().collect();
     let docs = documents(&template("firedrill-system", &None, &[]));
     let run: BTreeSet<String> = of_kind(&docs, "Deployment")
         .into_iter()
@@ -140,6 +128,23 @@ fn the_dockerfile_builds_what_the_tests_build_and_ships_what_the_chart_runs() {
     let workspace = read("Cargo.toml");
     let wanted = workspace.lines().find_map(|l| l.strip_prefix("rust-version = \"")).unwrap().trim_end_matches('"');
     assert!(minor(rust) >= minor(wanted), "the builder's Rust {rust} is older than rust-version {wanted}");
+}
+
+/// The binaries the Dockerfile's build stage strips into the image (its `for bin in` loop).
+pub(crate) fn dockerfile_binaries() -> Vec<String> {
+    read("Dockerfile")
+        .lines()
+        .find(|l| l.contains("for bin in"))
+        .expect("the Dockerfile's list of binaries")
+        .split("for bin in")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(String::from)
+        .collect()
 }
 
 /// Binary names of the workspace: `[[bin]] name`s and `src/bin/*.rs` files.

@@ -3,7 +3,8 @@
 //! kube-apiserver (server-side dry run, strict field validation, CRDs installed first), the
 //! players' role is the one the impersonation tests use, the observability configs are
 //! accepted by the real Jaeger and promtool, and kind-config.yaml, the example CI workflow,
-//! the Dockerfile and the Makefile agree with the chart and with each other.
+//! the Dockerfile and the Makefile agree with the chart and with each other; the images
+//! tools/images/build.sh makes for a registry-free cluster hold what the Dockerfile ships.
 //!
 //! Needs `tools/kube/ensure.sh` (apiserver, etcd) like tests/cluster; builds helm with
 //! `tools/helm/ensure.sh` on first use when the cache has none.
@@ -15,6 +16,7 @@ mod backends;
 mod binaries;
 mod dry_run;
 mod files;
+mod images;
 mod loopback;
 mod render;
 mod resources;
