@@ -5,7 +5,7 @@ CARGO ?= cargo
 SCENARIO ?= storefront-slow-flat-errors
 FIREDRILL := target/release/firedrill
 
-.PHONY: help build release test unit verify play lab-up lab-down lint fmt bench clean kube-tools crds bench-operator backends jaeger victorialogs
+.PHONY: help build release test e2e-needs-root unit verify play lab-up lab-down lint fmt bench clean kube-tools crds bench-operator backends jaeger victorialogs
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -16,7 +16,13 @@ build: ## Build every crate (debug)
 release: ## Build every binary (services, loadgen, firedrill) with the release profile
 	$(CARGO) build --release --bins
 
-test: unit verify ## The whole test suite (what CI runs): unit + integration tests, then every scenario verified
+# As root (CI is), the whole suite ends with `make e2e`: the chart on a real single-node cluster.
+E2E := $(if $(filter 0,$(shell id -u)),e2e,e2e-needs-root)
+
+test: unit verify $(E2E) ## The whole test suite (what CI runs): unit + integration tests, every scenario verified, then (as root) make e2e
+
+e2e-needs-root:
+	@echo "make test: left out make e2e (the chart on a real cluster), which needs root: sudo make e2e" >&2
 
 unit: kube-tools helm-tool backends ## Unit and integration tests (real sockets, real service binaries, a real kube-apiserver)
 	$(CARGO) build --workspace --bins
@@ -79,7 +85,7 @@ IMAGE ?= firedrill:0.1.0
 CONTROL_NS ?= firedrill-system
 LAB_NS ?= firedrill-lab
 
-.PHONY: images up down drill debrief verify-kind chart-check helm-tool
+.PHONY: images up install uninstall down drill debrief verify-kind chart-check helm-tool e2e cluster-tools
 
 # $(call need,tool...): stop with a clear message when a tool is missing (bash builtins only).
 need = @for t in $(1); do command -v $$t >/dev/null 2>&1 || { \
@@ -96,11 +102,16 @@ up: ## Create the kind cluster, build and load the image, install the chart, wai
 	else kind create cluster --name $(KIND_CLUSTER) --config kind-config.yaml --wait 120s; fi
 	$(MAKE) images
 	kind load docker-image $(IMAGE) --name $(KIND_CLUSTER)
+	$(MAKE) install
+
+# VALUES=file.yaml adds a values file (make e2e: charts/firedrill/ci/no-grafana-values.yaml).
+install: ## Install the chart on the current kubectl context (what `make up` and `make e2e` do once the cluster and the image are there)
+	$(call need,kubectl helm)
 	@# helm installs crds/ only on first install, never on upgrade: apply them so they stay current.
 	kubectl apply --server-side --force-conflicts -f charts/firedrill/crds/
 	helm upgrade --install firedrill charts/firedrill --namespace $(CONTROL_NS) --create-namespace \
 		--set image.repository=$(firstword $(subst :, ,$(IMAGE))) --set-string image.tag=$(lastword $(subst :, ,$(IMAGE))) \
-		--set lab.namespace=$(LAB_NS) --wait --timeout 10m
+		--set lab.namespace=$(LAB_NS) $(if $(VALUES),--values $(VALUES)) --wait --timeout 10m
 	kubectl -n $(LAB_NS) wait --for=condition=Available deployment --all --timeout=5m
 	kubectl -n $(CONTROL_NS) wait --for=condition=Available deployment --all --timeout=5m
 	helm get notes firedrill --namespace $(CONTROL_NS)
@@ -132,6 +143,25 @@ verify-kind: ## Scenario regression against the kind lab: each drill injects, it
 	$(call need,kubectl)
 	$(CARGO) build --release -p firedrill-cli
 	FIREDRILL=target/release/firedrill tools/kind/verify.sh $(CONTROL_NS) $(LAB_NS)
+
+e2e: kube-tools helm-tool backends cluster-tools ## The teams' path on a real single-node cluster built here (root): images, cluster, chart, a kubectl drill, verify, real-pod tests, teardown (docs/kind.md "The CI cluster")
+	@[ "$$(id -u)" = 0 ] || { echo "make e2e: needs root (network namespaces, containerd, kubelet): sudo make e2e" >&2; exit 1; }
+	tools/e2e/run.sh
+
+cluster-tools: ## Build (once, cached) what the e2e cluster runs besides the Rust binaries: kubelet & co., CoreDNS, Prometheus, pause
+	@c="$${FIREDRILL_TOOLS_CACHE:-$$HOME/.cache/firedrill/tools}"; . tools/kube/versions.env; \
+	[ -x "$$c/kubelet-$$KUBE_VERSION/kubelet" ] || echo "make: building kubelet, kube-controller-manager, kube-scheduler, kube-proxy and kubectl (first run only: about 25 minutes on 2 cores, then cached)" >&2
+	tools/kube/ensure.sh node >/dev/null
+	tools/coredns/ensure.sh >/dev/null
+	tools/prometheus/ensure.sh >/dev/null
+	tools/images/pause.sh >/dev/null
+
+uninstall: ## Remove the chart from the current cluster: end every drill first (the operator reverts and releases them), then helm uninstall
+	$(call need,kubectl helm)
+	@# A Drill's finalizer waits for the operator to revert it: uninstalled first, the operator could not,
+	@# and the lab namespace would stay Terminating (found by make e2e's helm-uninstall test).
+	kubectl -n $(LAB_NS) delete drills --all --wait=true --timeout=2m
+	helm uninstall firedrill --namespace $(CONTROL_NS) --wait --timeout 5m
 
 down: ## Delete the kind cluster (the whole lab)
 	$(call need,kind)

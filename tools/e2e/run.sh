@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# `make e2e`: the teams' path on a real single-node cluster, whole, then torn down.
+#   1. images built here, no registry (tools/images/build.sh)
+#   2. the cluster from real parts (tools/cluster/up.sh; docs/kind.md "The CI cluster")
+#   3. `make install` of the chart with charts/firedrill/ci/no-grafana-values.yaml; every
+#      Deployment Available; Prometheus scraping every lab pod; traces in Jaeger and logs in
+#      VictoriaLogs from the pods
+#   4. a whole drill with kubectl as players (tools/e2e/drill.sh), the debrief
+#   5. the game-day screen through the command NOTES prints (kubectl port-forward)
+#   6. `make verify-kind` on the cluster's backends, every scenario
+#   7. what only real pods show (operator/tests/e2e, one test at a time, helm uninstall last)
+#   8. teardown, and a check that nothing is left (tools/cluster/clean-check.sh)
+# Each step prints its time; the figures go to target/e2e/timings.txt.
+#
+#   tools/e2e/run.sh          (root; env: E2E_STEPS="chart drill ..." runs only those of 3-7)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+# shellcheck source=../cluster/env.sh
+source tools/cluster/env.sh
+out=target/e2e
+mkdir -p "$out"
+: >"$out/timings.txt"
+steps="${E2E_STEPS:-chart drill screen verify pods}"
+X=tools/cluster/exec.sh
+started=$SECONDS
+step_start=$SECONDS
+step() { echo; echo "== e2e: $*"; step_start=$SECONDS; }
+took() { echo "$1 $((SECONDS - step_start))" >>"$out/timings.txt"; echo "== e2e: $1 took $((SECONDS - step_start)) s"; }
+want() { [[ " $steps " == *" $1 "* ]]; }
+fail() { echo "== e2e: FAIL $*" >&2; exit 1; }
+
+tools/cluster/clean-check.sh snapshot "$out/host-before"
+teardown() {
+    local rc=$?
+    step "teardown"
+    if ((rc)); then
+        "$X" kubectl get pods -A -o wide >"$out/pods-at-failure.txt" 2>&1 || true
+        "$X" kubectl get events -A --sort-by=.lastTimestamp >"$out/events-at-failure.txt" 2>&1 || true
+    fi
+    FIREDRILL_CLUSTER_LOGS="$out/cluster-logs" tools/cluster/down.sh
+    tools/cluster/clean-check.sh compare "$out/host-before" || rc=1
+    took teardown
+    echo "== e2e: $( ((rc)) && echo FAILED || echo passed) in $((SECONDS - started)) s (logs: $out)"
+    exit "$rc"
+}
+trap teardown EXIT
+
+step "images (release binaries, then one archive per image)"
+make -s release
+tools/images/build.sh target/images >"$out/images.txt"
+took images
+
+step "cluster"
+tools/cluster/up.sh target/images/*.tar
+took cluster
+
+if want chart; then
+    step "chart (make install, CI values)"
+    "$X" make -s install VALUES=charts/firedrill/ci/no-grafana-values.yaml >"$out/notes.txt"
+    took chart
+    echo "ready_lab_from_empty $((SECONDS - started))" >>"$out/timings.txt"
+    step "signals from the pods"
+    up_all() { # every lab pod and the operator scraped, up == 1
+        local raw pods p
+        raw="$("$X" curl -fsS "http://$CLUSTER_NODE_IP:30090/api/v1/query?query=up")" || return 1
+        pods="$("$X" kubectl -n firedrill-lab get pods -o jsonpath='{.items[*].metadata.name}') $("$X" kubectl -n firedrill-system get pods -l app.kubernetes.io/name=firedrill-operator -o jsonpath='{.items[*].metadata.name}')"
+        for p in $pods; do grep -q "\"instance\":\"$p\"[^}]*},\"value\":\[[0-9.]*,\"1\"\]" <<<"$raw" || { echo "not scraped: $p"; return 1; }; done
+    }
+    wait_up() { local d=$((SECONDS + 120)); until up_all; do ((SECONDS < d)) || return 1; sleep 2; done; }
+    wait_up || fail "Prometheus does not scrape every lab pod: $("$X" curl -fsS "http://$CLUSTER_NODE_IP:30090/api/v1/targets?state=active" | head -c 2000)"
+    for s in api inventory pricing warehouse checkout payments; do
+        "$X" curl -fsS "http://$CLUSTER_NODE_IP:30686/api/services" | grep -q "\"$s\"" || fail "Jaeger has no traces from $s"
+        n="$("$X" curl -fsS "http://$CLUSTER_NODE_IP:30428/select/logsql/hits" --data-urlencode "query=service.name:=$s" --data-urlencode step=1h | grep -o '"total":[0-9]*' | head -1)"
+        [[ "${n#*:}" -gt 0 ]] 2>/dev/null || fail "VictoriaLogs has no logs from $s ($n)"
+    done
+    echo "every lab pod scraped; traces and logs from all six services"
+    took signals
+fi
+
+if want drill; then
+    step "a whole drill with kubectl, as players"
+    "$X" tools/e2e/drill.sh "$CLUSTER_NODE_IP"
+    took drill
+fi
+
+if want screen; then
+    step "the game-day screen, as NOTES says (kubectl port-forward)"
+    grep -q 'port-forward svc/firedrill-screen 8081' "$out/notes.txt" || fail "NOTES no longer prints the screen's port-forward"
+    "$X" kubectl -n firedrill-system port-forward svc/firedrill-screen 18081:8081 >"$out/port-forward.log" 2>&1 &
+    pf=$!
+    ok=0
+    for _ in $(seq 1 30); do
+        if "$X" curl -fsS http://127.0.0.1:18081/ -o "$out/screen.html" 2>/dev/null; then ok=1; break; fi
+        sleep 1
+    done
+    kill "$pf" 2>/dev/null || true
+    ((ok)) || fail "the screen is not reachable through kubectl port-forward: $(cat "$out/port-forward.log")"
+    grep -qi '<html' "$out/screen.html" || fail "the screen did not answer a page"
+    echo "screen reachable by port-forward ($(wc -c <"$out/screen.html") bytes)"
+    took screen
+fi
+
+if want verify; then
+    step "make verify-kind on the cluster's backends"
+    "$X" env PROMETHEUS="$CLUSTER_NODE_IP:30090" JAEGER="$CLUSTER_NODE_IP:30686" VICTORIALOGS="$CLUSTER_NODE_IP:30428" \
+        make -s verify-kind
+    took verify
+fi
+
+if want pods; then
+    step "what only real pods show (operator/tests/e2e)"
+    helm="$(tools/helm/ensure.sh)"
+    cargo test -q -p firedrill-operator --release --test e2e --no-run
+    # helm_uninstall_mid_drill removes the chart: it goes last.
+    for t in players_view deleted_pod scale_up operator_killed helm_uninstall_mid_drill; do
+        echo "-- $t"
+        "$X" env FIREDRILL_HELM="$helm" cargo test -q -p firedrill-operator --release --test e2e -- --ignored --exact --nocapture "$t"
+    done
+    took pods
+fi
