@@ -9,10 +9,12 @@
 #   5. the game-day screen through the command NOTES prints (kubectl port-forward)
 #   6. `make verify-kind` on the cluster's backends, every scenario
 #   7. what only real pods show (operator/tests/e2e, one test at a time, helm uninstall last)
+#   (bench, only when E2E_STEPS names it: the figures of operator/tests/e2e/bench.rs)
 #   8. teardown, and a check that nothing is left (tools/cluster/clean-check.sh)
 # Each step prints its time; the figures go to target/e2e/timings.txt.
 #
-#   tools/e2e/run.sh          (root; env: E2E_STEPS="chart drill ..." runs only those of 3-7)
+#   tools/e2e/run.sh          (root; env: E2E_STEPS="chart drill ..." runs only those of 3-7;
+#                              the default is "chart drill screen verify pods"; "chart bench" measures)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 # shellcheck source=../cluster/env.sh
@@ -107,14 +109,26 @@ if want verify; then
     took verify
 fi
 
+# e2e_test NAME: one test of operator/tests/e2e (its full path), which must run and pass: a
+# name that matches nothing would otherwise "pass" with 0 tests.
+e2e_test() {
+    local log="$out/${1//::/_}.txt"
+    "$X" env FIREDRILL_HELM="$(tools/helm/ensure.sh)" cargo test -q -p firedrill-operator --release --test e2e \
+        -- --ignored --exact --nocapture "$1" 2>&1 | tee "$log"
+    grep -q 'test result: ok. 1 passed' "$log" || fail "operator/tests/e2e $1 did not run and pass"
+}
+
+if want bench; then
+    step "figures: injection latency on real pods (1, 10, 50 replicas), the lab's memory after a drill"
+    cargo test -q -p firedrill-operator --release --test e2e --no-run
+    for t in bench::bench_injection_real_pods bench::bench_footprint; do e2e_test "$t"; done
+    took bench
+fi
+
 if want pods; then
     step "what only real pods show (operator/tests/e2e)"
-    helm="$(tools/helm/ensure.sh)"
     cargo test -q -p firedrill-operator --release --test e2e --no-run
     # helm_uninstall_mid_drill removes the chart: it goes last.
-    for t in players_view deleted_pod scale_up operator_killed helm_uninstall_mid_drill; do
-        echo "-- $t"
-        "$X" env FIREDRILL_HELM="$helm" cargo test -q -p firedrill-operator --release --test e2e -- --ignored --exact --nocapture "$t"
-    done
+    for t in players_view deleted_pod scale_up operator_killed helm_uninstall_mid_drill; do e2e_test "$t"; done
     took pods
 fi
