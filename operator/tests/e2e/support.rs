@@ -122,33 +122,27 @@ impl Cluster {
         let _ = secrets.delete(&drill.secret, &DeleteParams::default()).await;
     }
 
-    /// The drill's culprit FaultInjection (the first with faults that selects a whole Deployment).
+    /// One of the drill's FaultInjections with faults whose pods all belong to one Deployment
+    /// (inventory's culprit selects three, one per replica), and that Deployment.
     pub async fn targeted(&self, drill: &Drill) -> Targeted {
         let injections: Api<FaultInjection> = Api::namespaced(self.client.clone(), &self.control);
         let selector = format!("{DRILL_UID_LABEL}={}", drill.uid);
         let list = injections.list(&ListParams::default().labels(&selector)).await.expect("FaultInjections");
-        let fi = list.items.iter().find(|fi| !fi.spec.faults.is_empty()).expect("a FaultInjection with faults");
-        let labels = fi.spec.selector.match_labels.clone();
-        let mut target = Targeted {
-            deployment: String::new(),
-            labels,
-            faults: fi.spec.faults.len(),
-            lease_seconds: fi.spec.lease_seconds,
-        };
-        // The Deployment behind the pods (inventory has one per replica): the ReplicaSet that
-        // owns a pod is named `<deployment>-<pod-template-hash>`.
-        let pod = target.pods(self).await.into_iter().next().expect("a targeted pod");
-        let hash =
-            pod.metadata.labels.as_ref().and_then(|l| l.get("pod-template-hash").cloned()).expect("pod-template-hash");
-        let owner = pod
-            .metadata
-            .owner_references
-            .iter()
-            .flatten()
-            .find(|o| o.kind == "ReplicaSet")
-            .expect("owned by a ReplicaSet");
-        target.deployment = owner.name.strip_suffix(&format!("-{hash}")).expect("<deployment>-<hash>").to_string();
-        target
+        for fi in list.items.iter().filter(|fi| !fi.spec.faults.is_empty()) {
+            let mut target = Targeted {
+                deployment: String::new(),
+                labels: fi.spec.selector.match_labels.clone(),
+                faults: fi.spec.faults.len(),
+                lease_seconds: fi.spec.lease_seconds,
+            };
+            let mut owners: Vec<String> = target.pods(self).await.iter().filter_map(deployment_of).collect();
+            owners.dedup();
+            if let [deployment] = owners.as_slice() {
+                target.deployment = deployment.clone();
+                return target;
+            }
+        }
+        panic!("no FaultInjection of {} selects the pods of exactly one Deployment", drill.name);
     }
 
     /// A player's wrong diagnosis `<player>-<tag>` (checkout errors: no culprit of the scenario),
@@ -255,6 +249,13 @@ impl Targeted {
         let pods = self.pods(cluster).await;
         pods.iter().filter_map(|p| Some((p.metadata.name.clone()?, admin_addr(p)?))).collect()
     }
+}
+
+/// The Deployment that owns a pod: its ReplicaSet is named `<deployment>-<pod-template-hash>`.
+fn deployment_of(pod: &Pod) -> Option<String> {
+    let hash = pod.metadata.labels.as_ref()?.get("pod-template-hash")?;
+    let owner = pod.metadata.owner_references.iter().flatten().find(|o| o.kind == "ReplicaSet")?;
+    owner.name.strip_suffix(&format!("-{hash}")).map(String::from)
 }
 
 /// A pod's admin `ip:port` (its container port named `admin`).
