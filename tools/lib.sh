@@ -15,6 +15,28 @@
 # left behind, and the binary is moved into place only once it is whole, so an interrupted build
 # never leaves a half-written binary that a later run would trust.
 
+# go_build MODULE_DIR LDFLAGS OUT PACKAGE...: one `go build -o OUT` of the packages, in a
+# temporary copy of MODULE_DIR's go.mod/go.sum whose Go caches go with it (they take
+# gigabytes: 4.4 GB and 2.8 GB after the four tools, and only the binaries are kept). OUT is a
+# file for one package, a directory (ending in /) for several. Exits on failure.
+go_build() {
+    local module="$1" ldflags="$2" out="$3"
+    shift 3
+    command -v go >/dev/null || { echo "ensure.sh: go is needed to build ${*##*/}" >&2; exit 1; }
+    local work
+    work="$(mktemp -d)"
+    cp "$module/go.mod" "$work/"
+    [[ -f "$module/go.sum" ]] && cp "$module/go.sum" "$work/"
+    if ! (cd "$work" && CGO_ENABLED=0 GOFLAGS="-mod=mod -modcacherw" \
+        GOCACHE="$work/gocache" GOMODCACHE="$work/gomod" go build -trimpath \
+        -ldflags="-s $ldflags" -o "$out" "$@"); then
+        rm -rf "$work"
+        echo "ensure.sh: building ${*##*/} failed (see the go output above)" >&2
+        exit 1
+    fi
+    rm -rf "$work"
+}
+
 go_build_cached() {
     local name="$1" version="$2" module="$3" package="$4" ldflags="${5:-}"
     local cache="${FIREDRILL_TOOLS_CACHE:-$HOME/.cache/firedrill/tools}"
@@ -24,25 +46,11 @@ go_build_cached() {
         echo "$bin"
         return
     fi
-    command -v go >/dev/null || { echo "ensure.sh: go is needed to build $name" >&2; exit 1; }
-    local work
-    work="$(mktemp -d)"
-    cp "$module/go.mod" "$work/"
-    [[ -f "$module/go.sum" ]] && cp "$module/go.sum" "$work/"
     echo "ensure.sh: building $name $version (first run only; takes minutes)" >&2
     local start=$SECONDS
     mkdir -p "$dir"
-    # Go's build and module caches live in the temporary directory and go with it: they
-    # take gigabytes (4.4 GB and 2.8 GB after the four tools) and only the binary is kept.
-    if ! (cd "$work" && CGO_ENABLED=0 GOFLAGS="-mod=mod -modcacherw" \
-        GOCACHE="$work/gocache" GOMODCACHE="$work/gomod" go build -trimpath \
-        -ldflags="-s $ldflags" -o "$dir/$name.tmp" "$package"); then
-        rm -rf "$work"
-        echo "ensure.sh: building $name $version failed (see the go output above)" >&2
-        exit 1
-    fi
+    go_build "$module" "$ldflags" "$dir/$name.tmp" "$package"
     mv "$dir/$name.tmp" "$bin"
-    rm -rf "$work"
     echo "ensure.sh: built $name in $((SECONDS - start))s" >&2
     echo "$bin"
 }
@@ -57,28 +65,17 @@ go_build_cached_many() {
         [[ -x "$cache/$name-$version/$name" ]] || missing+=("$pkg")
     done
     if [[ ${#missing[@]} -gt 0 ]]; then
-        command -v go >/dev/null || { echo "ensure.sh: go is needed to build ${missing[*]##*/}" >&2; exit 1; }
-        local work
-        work="$(mktemp -d)"
-        cp "$module/go.mod" "$work/"
-        [[ -f "$module/go.sum" ]] && cp "$module/go.sum" "$work/"
         echo "ensure.sh: building ${missing[*]##*/} $version in one go build (first run only; tens of minutes)" >&2
-        local start=$SECONDS
-        mkdir -p "$work/out"
-        if ! (cd "$work" && CGO_ENABLED=0 GOFLAGS="-mod=mod -modcacherw" \
-            GOCACHE="$work/gocache" GOMODCACHE="$work/gomod" go build -trimpath \
-            -ldflags="-s $ldflags" -o "$work/out/" "${missing[@]}"); then
-            rm -rf "$work"
-            echo "ensure.sh: building ${missing[*]##*/} $version failed (see the go output above)" >&2
-            exit 1
-        fi
+        local start=$SECONDS out
+        out="$(mktemp -d)"
+        go_build "$module" "$ldflags" "$out/" "${missing[@]}"
         for pkg in "${missing[@]}"; do
             name="${pkg##*/}"
             mkdir -p "$cache/$name-$version"
-            mv "$work/out/$name" "$cache/$name-$version/$name.tmp"
+            mv "$out/$name" "$cache/$name-$version/$name.tmp"
             mv "$cache/$name-$version/$name.tmp" "$cache/$name-$version/$name"
         done
-        rm -rf "$work"
+        rm -rf "$out"
         echo "ensure.sh: built ${missing[*]##*/} in $((SECONDS - start))s" >&2
     fi
     for pkg in "$@"; do

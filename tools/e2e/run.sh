@@ -9,12 +9,13 @@
 #   5. the game-day screen through the command NOTES prints (kubectl port-forward)
 #   6. `make verify-kind` on the cluster's backends, every scenario
 #   7. what only real pods show (operator/tests/e2e, one test at a time, helm uninstall last)
-#   (bench, only when E2E_STEPS names it: the figures of operator/tests/e2e/bench.rs)
+#   (footprint: the pods' memory from their cgroups, read after verify's 17 minutes of drills;
+#    bench, only when E2E_STEPS names it: injection latency for 1, 10, 50 replicas)
 #   8. teardown, and a check that nothing is left (tools/cluster/clean-check.sh)
 # Each step prints its time; the figures go to target/e2e/timings.txt.
 #
 #   tools/e2e/run.sh          (root; env: E2E_STEPS="chart drill ..." runs only those of 3-7;
-#                              the default is "chart drill screen verify pods"; "chart bench" measures)
+#                              the default is "chart drill screen verify footprint pods")
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 # shellcheck source=../cluster/env.sh
@@ -22,7 +23,7 @@ source tools/cluster/env.sh
 out=target/e2e
 mkdir -p "$out"
 : >"$out/timings.txt"
-steps="${E2E_STEPS:-chart drill screen verify pods}"
+steps="${E2E_STEPS:-chart drill screen verify footprint pods}"
 X=tools/cluster/exec.sh
 started=$SECONDS
 step_start=$SECONDS
@@ -129,7 +130,7 @@ fi
 # name that matches nothing would otherwise "pass" with 0 tests.
 e2e_test() {
     local log="$out/${1//::/_}.txt"
-    "$X" env FIREDRILL_HELM="$(tools/helm/ensure.sh)" cargo test -q -p firedrill-operator --release --test e2e \
+    "$X" env FIREDRILL_HELM="$(tools/helm/ensure.sh)" FOOTPRINT_MINUTES="${FOOTPRINT_MINUTES:-10}" cargo test -q -p firedrill-operator --release --test e2e \
         -- --ignored --exact --nocapture "$1" 2>&1 | tee "$log"
     grep -q 'test result: ok. 1 passed' "$log" || fail "operator/tests/e2e $1 did not run and pass"
 }
@@ -139,6 +140,13 @@ if want bench; then
     cargo test -q -p firedrill-operator --release --test e2e --no-run
     for t in bench::bench_injection_real_pods bench::bench_footprint; do e2e_test "$t"; done
     took bench
+fi
+
+if want footprint; then
+    step "the lab's memory, from the pods' cgroups, after verify's drills"
+    cargo test -q -p firedrill-operator --release --test e2e --no-run
+    FOOTPRINT_MINUTES=0 e2e_test bench::bench_footprint
+    took footprint
 fi
 
 if want pods; then

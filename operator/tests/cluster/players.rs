@@ -1,33 +1,13 @@
 //! What a player can and cannot do, checked with impersonation against the chart's RBAC.
 
-use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use kube::Api;
 use kube::api::PostParams;
 
 use firedrill_operator::crd::{Diagnosis, Hint};
 use serde_json::json;
 
+use crate::support::access::can;
 use crate::support::lab::{Lab, eventually};
-
-async fn can(client: &kube::Client, verb: &str, ns: &str, group: &str, resource: &str, sub: Option<&str>) -> bool {
-    let review = SelfSubjectAccessReview {
-        spec: SelfSubjectAccessReviewSpec {
-            resource_attributes: Some(ResourceAttributes {
-                verb: Some(verb.into()),
-                namespace: Some(ns.into()),
-                group: Some(group.into()),
-                resource: Some(resource.into()),
-                subresource: sub.map(Into::into),
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
-    let answer = api.create(&PostParams::default(), &review).await.expect("access review");
-    answer.status.expect("status").allowed
-}
 
 #[tokio::test]
 async fn players_cannot_read_the_truth_but_can_investigate_and_answer() {

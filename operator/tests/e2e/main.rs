@@ -10,6 +10,8 @@
 //!   cargo test -p firedrill-operator --test e2e -- --ignored --exact --nocapture players_view
 
 mod bench;
+mod live;
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::time::{Duration, Instant};
@@ -20,7 +22,9 @@ use kube::Api;
 use kube::api::{DeleteParams, ListParams, LogParams, Patch, PatchParams};
 use serde_json::json;
 
-use support::{Cluster, Targeted, eventually, ready};
+use live::{Cluster, Targeted, ready};
+use support::access::can;
+use support::wait::eventually;
 
 /// A targeted pod deleted mid-drill: its replacement carries the faults within 1 s of Ready.
 #[tokio::test]
@@ -167,24 +171,24 @@ async fn players_view() {
     // Real requests, not only access reviews: each must come back 403.
     for ns in [ctl, lab] {
         let secrets: Api<Secret> = Api::namespaced(player.clone(), ns);
-        support::forbidden(secrets.list(&ListParams::default()).await, &format!("list secrets in {ns}"));
-        support::forbidden(secrets.get("firedrill-admin-token").await, &format!("get the admin token in {ns}"));
-        support::forbidden(secrets.get("firedrill-agent-token").await, &format!("get the agent token in {ns}"));
+        live::forbidden(secrets.list(&ListParams::default()).await, &format!("list secrets in {ns}"));
+        live::forbidden(secrets.get("firedrill-admin-token").await, &format!("get the admin token in {ns}"));
+        live::forbidden(secrets.get("firedrill-agent-token").await, &format!("get the agent token in {ns}"));
     }
     let truth = format!("drill-truth-{}", drill.uid);
-    support::forbidden(Api::<Secret>::namespaced(player.clone(), ctl).get(&truth).await, "get the truth Secret");
+    live::forbidden(Api::<Secret>::namespaced(player.clone(), ctl).get(&truth).await, "get the truth Secret");
     let control_pods: Api<Pod> = Api::namespaced(player.clone(), ctl);
-    support::forbidden(control_pods.list(&ListParams::default()).await, "list the control namespace's pods");
+    live::forbidden(control_pods.list(&ListParams::default()).await, "list the control namespace's pods");
     let operator = cluster.operator_pod().await;
-    support::forbidden(control_pods.logs(&operator, &LogParams::default()).await, "read the operator's log");
+    live::forbidden(control_pods.logs(&operator, &LogParams::default()).await, "read the operator's log");
     for sub in ["exec", "portforward", "attach"] {
-        assert!(!support::can(&player, "create", lab, "pods", Some(sub)).await, "a player may create pods/{sub}");
-        assert!(!support::can(&player, "get", lab, "pods", Some(sub)).await, "a player may get pods/{sub}");
+        assert!(!can(&player, "create", lab, "", "pods", Some(sub)).await, "a player may create pods/{sub}");
+        assert!(!can(&player, "get", lab, "", "pods", Some(sub)).await, "a player may get pods/{sub}");
     }
     for resource in ["faultinjections", "scenarios"] {
         for ns in [ctl, lab] {
             assert!(
-                !support::can_in(&player, "list", ns, "firedrill.dev", resource).await,
+                !can(&player, "list", ns, "firedrill.dev", resource, None).await,
                 "a player may list {resource} in {ns}"
             );
         }

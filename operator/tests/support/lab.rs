@@ -4,11 +4,10 @@
 //! running in-process as its service account (so the chart's RBAC is what it gets).
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use firedrill_operator::metrics::Metrics;
 use firedrill_operator::{Config, Context};
@@ -26,6 +25,8 @@ use super::cluster::{MAX_LABS, control_plane, operator_token};
 
 /// The agents' bearer token in every lab.
 pub const AGENT_TOKEN: &str = "agent-token-for-tests";
+pub use super::wait::eventually;
+
 /// The player group bound by charts/firedrill/templates/rbac-player.yaml in the tests.
 pub const PLAYERS: &str = "firedrill:players";
 
@@ -173,22 +174,6 @@ pub async fn service(name: &str) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     Service::new(config).start(Router::new(), listener, admin).expect("service starts")
-}
-
-/// Polls `check` until it returns `Some`, or panics with `what` after `limit`.
-pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out after {limit:?} waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 /// Server-side applies every document of a multi-document YAML text, as the admin.

@@ -2,10 +2,8 @@
 //! namespaces `make e2e` uses, reached through KUBECONFIG.
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
-use k8s_openapi::api::authorization::v1::{ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec};
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::{Api, Client, Config};
@@ -13,6 +11,9 @@ use serde_json::{Value, json};
 
 use firedrill_operator::crd::FaultInjection;
 use firedrill_operator::drill::truth::DRILL_UID_LABEL;
+use firedrill_operator::injection::select::admin_endpoint;
+
+use crate::support::wait::eventually;
 
 /// The scenario every e2e drill plays, at seed 1, which draws `pricing-slow-lookups` (pricing
 /// latency; `firedrill scenarios culprits storefront-slow-flat-errors` lists the seeds).
@@ -221,7 +222,7 @@ impl Cluster {
                     ready_at = Some(Instant::now());
                 }
                 if carried_at.is_none()
-                    && let Some(addr) = admin_addr(pod)
+                    && let Some(addr) = admin_endpoint(pod)
                     && let Ok(reply) = admin.get(&addr, &self.agent_token).await
                     && reply.faults.len() == target.faults
                 {
@@ -247,7 +248,7 @@ impl Targeted {
     /// (pod name, admin `ip:port`) of every targeted pod with an IP.
     pub async fn agents(&self, cluster: &Cluster) -> Vec<(String, String)> {
         let pods = self.pods(cluster).await;
-        pods.iter().filter_map(|p| Some((p.metadata.name.clone()?, admin_addr(p)?))).collect()
+        pods.iter().filter_map(|p| Some((p.metadata.name.clone()?, admin_endpoint(p)?))).collect()
     }
 }
 
@@ -258,38 +259,9 @@ fn deployment_of(pod: &Pod) -> Option<String> {
     owner.name.strip_suffix(&format!("-{hash}")).map(String::from)
 }
 
-/// A pod's admin `ip:port` (its container port named `admin`).
-pub fn admin_addr(pod: &Pod) -> Option<String> {
-    let ip = pod.status.as_ref()?.pod_ip.clone()?;
-    let port = pod
-        .spec
-        .as_ref()?
-        .containers
-        .iter()
-        .flat_map(|c| c.ports.iter().flatten())
-        .find(|p| p.name.as_deref() == Some("admin"))?;
-    Some(format!("{ip}:{}", port.container_port))
-}
-
 pub fn ready(pod: &Pod) -> bool {
     let conditions = pod.status.as_ref().and_then(|s| s.conditions.as_ref());
     conditions.is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"))
-}
-
-/// Polls `check` every 200 ms until it yields, or panics naming `what` after `limit`.
-pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = check().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
 }
 
 /// Asserts a request was refused with 403.
@@ -298,33 +270,6 @@ pub fn forbidden<T: std::fmt::Debug>(result: Result<T, kube::Error>, what: &str)
         Err(kube::Error::Api(e)) if e.code == 403 => {}
         other => panic!("a player could {what}: {other:?}"),
     }
-}
-
-pub async fn can(client: &Client, verb: &str, ns: &str, resource: &str, sub: Option<&str>) -> bool {
-    review(client, verb, ns, "", resource, sub).await
-}
-
-pub async fn can_in(client: &Client, verb: &str, ns: &str, group: &str, resource: &str) -> bool {
-    review(client, verb, ns, group, resource, None).await
-}
-
-async fn review(client: &Client, verb: &str, ns: &str, group: &str, resource: &str, sub: Option<&str>) -> bool {
-    let review = SelfSubjectAccessReview {
-        spec: SelfSubjectAccessReviewSpec {
-            resource_attributes: Some(ResourceAttributes {
-                verb: Some(verb.into()),
-                namespace: Some(ns.into()),
-                group: Some(group.into()),
-                resource: Some(resource.into()),
-                subresource: sub.map(Into::into),
-                ..Default::default()
-            }),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    let api: Api<SelfSubjectAccessReview> = Api::all(client.clone());
-    api.create(&PostParams::default(), &review).await.expect("access review").status.expect("status").allowed
 }
 
 /// Every pod's working set (its memory cgroup's usage less inactive file pages, as kubelet
