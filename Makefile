@@ -141,7 +141,8 @@ debrief: ## The facilitator's debrief of a finished kind drill: make debrief DRI
 
 verify-kind: ## Scenario regression against the kind lab: each drill injects, its signals show on the cluster's backends, it reverts
 	$(call need,kubectl)
-	$(CARGO) build --release -p firedrill-cli
+	@# The same build as `make release` (one feature set: `-p firedrill-cli` alone rebuilt for minutes).
+	$(CARGO) build --release --bins
 	FIREDRILL=target/release/firedrill tools/kind/verify.sh $(CONTROL_NS) $(LAB_NS)
 
 e2e: kube-tools helm-tool backends cluster-tools ## The teams' path on a real single-node cluster built here (root): images, cluster, chart, a kubectl drill, verify, real-pod tests, teardown (docs/kind.md "The CI cluster")

@@ -126,11 +126,12 @@ if want verify; then
     took verify
 fi
 
-# e2e_test NAME: one test of operator/tests/e2e (its full path), which must run and pass: a
-# name that matches nothing would otherwise "pass" with 0 tests.
+# e2e_test NAME [CARGO_FLAG]: one test of operator/tests/e2e (its full path), which must run
+# and pass: a name that matches nothing would otherwise "pass" with 0 tests. The checks run the
+# debug build `make unit` already compiled; the bench passes --release.
 e2e_test() {
     local log="$out/${1//::/_}.txt"
-    "$X" env FIREDRILL_HELM="$(tools/helm/ensure.sh)" FOOTPRINT_MINUTES="${FOOTPRINT_MINUTES:-10}" cargo test -q -p firedrill-operator --release --test e2e \
+    "$X" env FIREDRILL_HELM="$(tools/helm/ensure.sh)" FOOTPRINT_MINUTES="${FOOTPRINT_MINUTES:-10}" cargo test -q -p firedrill-operator ${2:-} --test e2e \
         -- --ignored --exact --nocapture "$1" 2>&1 | tee "$log"
     grep -q 'test result: ok. 1 passed' "$log" || fail "operator/tests/e2e $1 did not run and pass"
 }
@@ -138,20 +139,20 @@ e2e_test() {
 if want bench; then
     step "figures: injection latency on real pods (1, 10, 50 replicas), the lab's memory after a drill"
     cargo test -q -p firedrill-operator --release --test e2e --no-run
-    for t in bench::bench_injection_real_pods bench::bench_footprint; do e2e_test "$t"; done
+    for t in bench::bench_injection_real_pods bench::bench_footprint; do e2e_test "$t" --release; done
     took bench
 fi
 
 if want footprint; then
     step "the lab's memory, from the pods' cgroups, after verify's drills"
-    cargo test -q -p firedrill-operator --release --test e2e --no-run
+    cargo test -q -p firedrill-operator --test e2e --no-run
     FOOTPRINT_MINUTES=0 e2e_test bench::bench_footprint
     took footprint
 fi
 
 if want pods; then
     step "what only real pods show (operator/tests/e2e)"
-    cargo test -q -p firedrill-operator --release --test e2e --no-run
+    cargo test -q -p firedrill-operator --test e2e --no-run
     # helm_uninstall_mid_drill removes the chart: it goes last.
     for t in players_view deleted_pod scale_up operator_killed helm_uninstall_mid_drill; do e2e_test "$t"; done
     took pods
