@@ -19,6 +19,9 @@ use crate::support::wait::eventually;
 /// latency; `firedrill scenarios culprits storefront-slow-flat-errors` lists the seeds).
 const SCENARIO: &str = "storefront-slow-flat-errors";
 
+/// The label selector of the operator's pods (the chart's operator Deployment).
+pub const OPERATOR_PODS: &str = "app.kubernetes.io/name=firedrill-operator";
+
 pub struct Cluster {
     pub client: Client,
     pub control: String,
@@ -172,7 +175,7 @@ impl Cluster {
 
     pub async fn operator_pod(&self) -> String {
         let pods: Api<Pod> = Api::namespaced(self.client.clone(), &self.control);
-        let list = pods.list(&ListParams::default().labels("app.kubernetes.io/name=firedrill-operator")).await;
+        let list = pods.list(&ListParams::default().labels(OPERATOR_PODS)).await;
         list.expect("operator pods").items[0].metadata.name.clone().unwrap()
     }
 

@@ -86,7 +86,7 @@ async fn operator_killed() {
     let generation = target.generations(&cluster).await;
 
     let pods: Api<Pod> = Api::namespaced(cluster.client.clone(), &cluster.control);
-    let selector = "app.kubernetes.io/name=firedrill-operator";
+    let selector = live::OPERATOR_PODS;
     let old = pods.list(&ListParams::default().labels(selector)).await.expect("operator pods");
     let old_name = old.items[0].metadata.name.clone().unwrap();
     let killed = Instant::now();
