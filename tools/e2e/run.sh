@@ -69,13 +69,19 @@ if want chart; then
         pods="$("$X" kubectl -n firedrill-lab get pods -o jsonpath='{.items[*].metadata.name}') $("$X" kubectl -n firedrill-system get pods -l app.kubernetes.io/name=firedrill-operator -o jsonpath='{.items[*].metadata.name}')"
         for p in $pods; do grep -q "\"instance\":\"$p\"[^}]*},\"value\":\[[0-9.]*,\"1\"\]" <<<"$raw" || { echo "not scraped: $p"; return 1; }; done
     }
-    wait_up() { local d=$((SECONDS + 120)); until up_all; do ((SECONDS < d)) || return 1; sleep 2; done; }
-    wait_up || fail "Prometheus does not scrape every lab pod: $("$X" curl -fsS "http://$CLUSTER_NODE_IP:30090/api/v1/targets?state=active" | head -c 2000)"
-    for s in api inventory pricing warehouse checkout payments; do
-        "$X" curl -fsS "http://$CLUSTER_NODE_IP:30686/api/services" | grep -q "\"$s\"" || fail "Jaeger has no traces from $s"
-        n="$("$X" curl -fsS "http://$CLUSTER_NODE_IP:30428/select/logsql/hits" --data-urlencode "query=service.name:=$s" --data-urlencode step=1h | grep -o '"total":[0-9]*' | head -1)"
-        [[ "${n#*:}" -gt 0 ]] 2>/dev/null || fail "VictoriaLogs has no logs from $s ($n)"
-    done
+    traces_and_logs() { # Jaeger holds traces and VictoriaLogs logs from all six services
+        local s n
+        for s in api inventory pricing warehouse checkout payments; do
+            "$X" curl -fsS "http://$CLUSTER_NODE_IP:30686/api/services" | grep -q "\"$s\"" || { echo "Jaeger has no traces from $s yet"; return 1; }
+            n="$("$X" curl -fsS "http://$CLUSTER_NODE_IP:30428/select/logsql/hits" --data-urlencode "query=service.name:=$s" --data-urlencode step=1h | grep -o '"total":[0-9]*' | head -1)"
+            [[ "${n#*:}" -gt 0 ]] 2>/dev/null || { echo "VictoriaLogs has no logs from $s yet ($n)"; return 1; }
+        done
+    }
+    # poll CHECK: each signal arrives on its own schedule (scrape interval, span batches, log
+    # flushes), so each is polled with one deadline rather than read once.
+    poll() { local d=$((SECONDS + 120)); until "$1"; do ((SECONDS < d)) || return 1; sleep 2; done; }
+    poll up_all || fail "Prometheus does not scrape every lab pod: $("$X" curl -fsS "http://$CLUSTER_NODE_IP:30090/api/v1/targets?state=active" | head -c 2000)"
+    poll traces_and_logs || fail "no traces or no logs from every service within 120 s (above)"
     echo "every lab pod scraped; traces and logs from all six services"
     took signals
 fi
@@ -131,28 +137,28 @@ fi
 # debug build `make unit` already compiled; the bench passes --release.
 e2e_test() {
     local log="$out/${1//::/_}.txt"
-    "$X" env FIREDRILL_HELM="$(tools/helm/ensure.sh)" FOOTPRINT_MINUTES="${FOOTPRINT_MINUTES:-10}" cargo test -q -p firedrill-operator ${2:-} --test e2e \
+    "$X" env FIREDRILL_HELM="$(tools/helm/ensure.sh)" FOOTPRINT_MINUTES="${FOOTPRINT_MINUTES:-10}" cargo test -q --workspace ${2:-} --test e2e \
         -- --ignored --exact --nocapture "$1" 2>&1 | tee "$log"
     grep -q 'test result: ok. 1 passed' "$log" || fail "operator/tests/e2e $1 did not run and pass"
 }
 
 if want bench; then
     step "figures: injection latency on real pods (1, 10, 50 replicas), the lab's memory after a drill"
-    cargo test -q -p firedrill-operator --release --test e2e --no-run
+    cargo test -q --workspace --release --test e2e --no-run
     for t in bench::bench_injection_real_pods bench::bench_footprint; do e2e_test "$t" --release; done
     took bench
 fi
 
 if want footprint; then
     step "the lab's memory, from the pods' cgroups, after verify's drills"
-    cargo test -q -p firedrill-operator --test e2e --no-run
+    cargo test -q --workspace --test e2e --no-run
     FOOTPRINT_MINUTES=0 e2e_test bench::bench_footprint
     took footprint
 fi
 
 if want pods; then
     step "what only real pods show (operator/tests/e2e)"
-    cargo test -q -p firedrill-operator --test e2e --no-run
+    cargo test -q --workspace --test e2e --no-run
     # helm_uninstall_mid_drill removes the chart: it goes last.
     for t in players_view deleted_pod scale_up operator_killed helm_uninstall_mid_drill; do e2e_test "$t"; done
     took pods
