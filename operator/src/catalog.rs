@@ -60,8 +60,10 @@ pub fn error_policy(scenario: Arc<Scenario>, error: &Error, ctx: Arc<Context>) -
 /// Runs the controller over the control namespace until `shutdown` resolves.
 pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static) {
     let scenarios = Api::<Scenario>::namespaced(ctx.client.clone(), &ctx.config.control_namespace);
-    Controller::new(scenarios, watcher::Config::default())
-        .graceful_shutdown_on(shutdown)
+    let controller = Controller::new(scenarios, watcher::Config::default());
+    let ready = controller.store();
+    controller
+        .graceful_shutdown_on(crate::graceful_shutdown(shutdown, ready))
         .run(reconcile, error_policy, ctx)
         .for_each(|_| async {})
         .await;

@@ -219,14 +219,16 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
         }
         None => (Api::all(client.clone()), Api::all(client.clone()), Api::all(client)),
     };
-    Controller::<Drill>::new(drills, watcher::Config::default())
+    let controller = Controller::<Drill>::new(drills, watcher::Config::default());
+    let ready = controller.store();
+    controller
         .watches(diagnoses, watcher::Config::default(), |d: Diagnosis| {
             d.namespace().map(|ns| ObjectRef::<Drill>::new(&d.spec.drill).within(&ns))
         })
         .watches(hints, watcher::Config::default(), |h: Hint| {
             h.namespace().map(|ns| ObjectRef::<Drill>::new(&h.spec.drill).within(&ns))
         })
-        .graceful_shutdown_on(shutdown)
+        .graceful_shutdown_on(crate::graceful_shutdown(shutdown, ready))
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(e) = result {

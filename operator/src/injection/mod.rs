@@ -89,7 +89,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
     let injections = Api::<FaultInjection>::namespaced(ctx.client.clone(), &ctx.config.control_namespace);
     let pods = Api::<Pod>::all(ctx.client.clone());
     let controller = Controller::new(injections, watcher::Config::default());
-    let store = controller.store();
+    let (store, ready) = (controller.store(), controller.store());
     let pod_config = watcher::Config::default().labels(&format!("{INJECTABLE_LABEL}=true"));
     controller
         .watches(pods, pod_config, move |pod| {
@@ -100,7 +100,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
                 .map(|fi| ObjectRef::from(fi.as_ref()))
                 .collect::<Vec<_>>()
         })
-        .graceful_shutdown_on(shutdown)
+        .graceful_shutdown_on(crate::graceful_shutdown(shutdown, ready))
         .run(reconcile, error_policy, ctx)
         .for_each(|result| async move {
             if let Err(e) = result {

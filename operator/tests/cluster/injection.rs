@@ -129,6 +129,17 @@ async fn a_stopped_operator_leaves_a_healthy_system_within_one_lease() {
     assert!(api.get("leased").await.is_ok(), "the object itself is untouched; only the agent gave up");
 }
 
+/// A shutdown that arrives before the controllers' first list has finished (a pod killed
+/// right after it started, or a test that is quick) must still end the operator promptly.
+#[tokio::test]
+async fn an_operator_stopped_before_its_first_list_stops_promptly() {
+    let mut lab = Lab::new(true).await;
+    lab.start_operator().await;
+    let asked = std::time::Instant::now();
+    lab.stop_operator().await;
+    assert!(asked.elapsed() <= Duration::from_secs(5), "stopped in {:?}", asked.elapsed());
+}
+
 #[tokio::test]
 async fn namespaces_and_pods_that_did_not_opt_in_are_refused() {
     let mut closed = Lab::new(false).await;
