@@ -1,9 +1,13 @@
-# Shared by the tools/*/ensure.sh scripts: build a third-party server or CLI from its Go module
-# through a wrapper module the project owns, cached by version, and print the binary's path.
+# Shell helpers shared by the scripts under tools/ (source it; it only defines functions).
 #
 #   source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+#   poll_until SECONDS CMD...      (the e2e and verify-kind scripts: wait for a condition)
 #   go_build_cached NAME VERSION MODULE_DIR PACKAGE [LDFLAGS]
 #   go_build_cached_many VERSION MODULE_DIR LDFLAGS PACKAGE...
+#
+# The go_build ones (the tools/*/ensure.sh scripts) build a third-party server or CLI from its
+# Go module through a wrapper module the project owns, cached by version, and print the
+# binary's path.
 #
 # The second builds several commands of one module (named after the package's last element) in
 # ONE `go build`, so a shared tree such as k8s.io/kubernetes compiles once, not once a binary;
@@ -14,6 +18,23 @@
 # the same temporary directory, so the work tree stays clean and no gigabytes of cache are
 # left behind, and the binary is moved into place only once it is whole, so an interrupted build
 # never leaves a half-written binary that a later run would trust.
+
+# poll_until SECONDS CMD...: runs CMD every POLL_INTERVAL (2) seconds until it succeeds, and
+# returns 1 once SECONDS have passed without success. CMD's output stays quiet while it is
+# polled; when the time is up, the last attempt's output goes to stderr, so a timeout says
+# what was still missing. CMD runs in a subshell: it cannot set the caller's variables.
+poll_until() {
+    local limit=$1 out
+    shift
+    local deadline=$((SECONDS + limit))
+    until out="$("$@" 2>&1)"; do
+        if ((SECONDS >= deadline)); then
+            [[ -z "$out" ]] || printf '%s\n' "$out" >&2
+            return 1
+        fi
+        sleep "${POLL_INTERVAL:-2}"
+    done
+}
 
 # go_build MODULE_DIR LDFLAGS OUT PACKAGE...: one `go build -o OUT` of the packages, in a
 # temporary copy of MODULE_DIR's go.mod/go.sum whose Go caches go with it (they take

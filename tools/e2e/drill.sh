@@ -11,6 +11,8 @@
 #
 #   tools/e2e/drill.sh NODE_IP      (env: CONTROL_NS, LAB_NS, FIREDRILL)
 set -euo pipefail
+# shellcheck source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 node="${1:?usage: drill.sh NODE_IP}"
 control="${CONTROL_NS:-firedrill-system}"
 lab="${LAB_NS:-firedrill-lab}"
@@ -19,12 +21,8 @@ scenario=storefront-slow-flat-errors
 say() { echo "drill: $*" >&2; }
 die() { echo "drill: FAIL $*" >&2; exit 1; }
 kp() { kubectl -n "$lab" --as "$1" --as-group firedrill:players "${@:2}"; }
-# wait_for SECONDS WHAT CMD...: polls CMD every second.
-wait_for() {
-    local limit=$1 what=$2; shift 2
-    local deadline=$((SECONDS + limit))
-    until "$@" >/dev/null 2>&1; do ((SECONDS < deadline)) || die "$what: not within ${limit} s"; sleep 1; done
-}
+# wait_for SECONDS WHAT CMD...: poll_until CMD (tools/lib.sh), or die naming WHAT.
+wait_for() { local limit=$1 what=$2; shift 2; poll_until "$limit" "$@" || die "$what: not within ${limit} s"; }
 # The culprit the facilitator picks, and its answer, from the scenario file.
 read -r culprit seed < <("$firedrill" scenarios culprits "$scenario" | head -n1)
 say "facilitator: $scenario, culprit $culprit (seed $seed)"

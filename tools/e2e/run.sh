@@ -20,6 +20,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 # shellcheck source=../cluster/env.sh
 source tools/cluster/env.sh
+# shellcheck source=../lib.sh
+source tools/lib.sh
 out=target/e2e
 mkdir -p "$out"
 : >"$out/timings.txt"
@@ -77,11 +79,10 @@ if want chart; then
             [[ "${n#*:}" -gt 0 ]] 2>/dev/null || { echo "VictoriaLogs has no logs from $s yet ($n)"; return 1; }
         done
     }
-    # poll CHECK: each signal arrives on its own schedule (scrape interval, span batches, log
-    # flushes), so each is polled with one deadline rather than read once.
-    poll() { local d=$((SECONDS + 120)); until "$1"; do ((SECONDS < d)) || return 1; sleep 2; done; }
-    poll up_all || fail "Prometheus does not scrape every lab pod: $("$X" curl -fsS "http://$CLUSTER_NODE_IP:30090/api/v1/targets?state=active" | head -c 2000)"
-    poll traces_and_logs || fail "no traces or no logs from every service within 120 s (above)"
+    # Each signal arrives on its own schedule (scrape interval, span batches, log flushes), so
+    # each is polled with one deadline rather than read once.
+    poll_until 120 up_all || fail "Prometheus does not scrape every lab pod: $("$X" curl -fsS "http://$CLUSTER_NODE_IP:30090/api/v1/targets?state=active" | head -c 2000)"
+    poll_until 120 traces_and_logs || fail "no traces or no logs from every service within 120 s (above)"
     echo "every lab pod scraped; traces and logs from all six services"
     took signals
 fi

@@ -20,6 +20,8 @@
 #        VERIFY_TIMEOUT=180 (Ready, deletion, revert)  VERIFY_SETTLE=120 (a quiet lab first)
 #        PROMETHEUS=localhost:9090 JAEGER=localhost:16686 VICTORIALOGS=localhost:9428
 set -euo pipefail
+# shellcheck source=../lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 control="${1:-firedrill-system}"
 lab="${2:-firedrill-lab}"
@@ -33,16 +35,6 @@ failures=0
 passed=0
 
 fail() { echo "FAIL $*" >&2; failures=$((failures + 1)); }
-
-# wait_for SECONDS CMD...: polls CMD every 2 s until it succeeds or the time is up.
-wait_for() {
-    local limit=$1; shift
-    local deadline=$((SECONDS + limit))
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS < deadline)) || return 1
-        sleep 2
-    done
-}
 
 condition() { # condition KIND NAME NS TYPE -> prints the condition's status
     kubectl -n "$3" get "$1" "$2" -o jsonpath="{.status.conditions[?(@.type==\"$4\")].status}"
@@ -84,10 +76,10 @@ verify_culprit() {
         | kubectl -n "$lab" create -f - -o jsonpath='{.metadata.name}')"
     uid="$(kubectl -n "$lab" get drill "$drill" -o jsonpath='{.metadata.uid}')"
     local ok=1
-    if ! wait_for "$timeout" is_true drill "$drill" "$lab" Ready; then
+    if ! poll_until "$timeout" is_true drill "$drill" "$lab" Ready; then
         fail "$s/$c: drill $drill not Ready after ${timeout}s: $(kubectl -n "$lab" get drill "$drill" -o jsonpath='{.status.conditions}')"
         ok=0
-    elif ! wait_for 60 jobs_up; then
+    elif ! poll_until 60 jobs_up; then
         fail "$s/$c: Prometheus does not see every service up during the drill"
         ok=0
     elif ! signals "$s" "$c" active; then
@@ -96,7 +88,7 @@ verify_culprit() {
     fi
     kubectl -n "$lab" delete drill "$drill" --wait=true --timeout="${timeout}s" >/dev/null || fail "$s/$c: drill $drill not deleted"
     kubectl -n "$control" delete secret "$secret" --ignore-not-found >/dev/null
-    if ! wait_for "$timeout" no_injections "$uid"; then
+    if ! poll_until "$timeout" no_injections "$uid"; then
         fail "$s/$c: FaultInjections of $drill still there after ${timeout}s"
     elif ! signals "$s" "$c" recovered; then
         fail "$s/$c: the signals did not clear after the revert"
@@ -108,7 +100,7 @@ verify_culprit() {
 
 for s in $scenarios; do
     echo "== $s"
-    if ! wait_for 30 is_true scenario "$s" "$control" Valid; then
+    if ! poll_until 30 is_true scenario "$s" "$control" Valid; then
         fail "$s: not Valid: $(kubectl -n "$control" get scenario "$s" -o jsonpath='{.status.conditions[0].message}')"
         continue
     fi
