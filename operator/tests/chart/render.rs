@@ -145,3 +145,37 @@ fn bad_values_are_refused_with_the_path_of_the_value() {
         assert!(stderr.contains(path), "--set {set}: the error names {path}: {stderr}");
     }
 }
+
+/// Callers of a service with several replicas get one address per replica, each a Service
+/// selecting exactly that replica's pod, and spread their requests over them: through the
+/// shared Service alone, kube-proxy balances kept-alive connections, and a replica can be left
+/// without traffic (a fault aimed at it, unseen). CI once failed this way: replica-1-slow of
+/// product-pages-partly-failing never showed on the cluster.
+#[test]
+fn callers_reach_every_replica_of_a_replicated_service_by_its_own_service() {
+    let docs = documents(&template("firedrill-system", &None, &[]));
+    let service = |name: &str| of_kind(&docs, "Service").into_iter().find(|s| s["metadata"]["name"] == name);
+    let args_of = |name: &str| -> Vec<String> {
+        let d = of_kind(&docs, "Deployment").into_iter().find(|d| d["metadata"]["name"] == name).unwrap();
+        d["spec"]["template"]["spec"]["containers"][0]["args"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .collect()
+    };
+    for caller in ["api", "checkout"] {
+        let args = args_of(caller);
+        let urls: Vec<&str> = args.windows(2).filter(|w| w[0] == "--inventory-url").map(|w| w[1].as_str()).collect();
+        assert_eq!(urls, ["inventory-0:8080", "inventory-1:8080", "inventory-2:8080"], "{caller}: {args:?}");
+    }
+    for i in 0..3 {
+        let s = service(&format!("inventory-{i}")).unwrap_or_else(|| panic!("no Service inventory-{i}"));
+        let selector = &s["spec"]["selector"];
+        assert_eq!(selector["app.kubernetes.io/name"], "inventory");
+        assert_eq!(selector["firedrill.dev/replica"], i.to_string().as_str(), "inventory-{i} selects only its replica");
+    }
+    assert!(service("inventory").is_some(), "the shared Service stays, for port-forward");
+    assert!(args_of("inventory-0").windows(2).any(|w| w == ["--warehouse-url", "warehouse:8080"]));
+    assert!(service("warehouse-0").is_none(), "a single-replica service gets no per-replica Service");
+}
