@@ -12,6 +12,15 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 helm.sh/chart: {{ .Chart.Name }}-{{ .Chart.Version | replace "+" "_" }}
 {{- end }}
 
+{{/*
+The name of replica I of a service with N replicas, for its Deployment, its Service and its
+callers' addresses: NAME-I, or NAME alone when the service has one replica (then the shared
+Service is that replica's). Call: include "firedrill.replicaName" (list NAME I N)
+*/}}
+{{- define "firedrill.replicaName" -}}
+{{- if gt (int (index . 2)) 1 }}{{ index . 0 }}-{{ index . 1 }}{{ else }}{{ index . 0 }}{{ end }}
+{{- end }}
+
 {{- define "firedrill.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag }}
 {{- end }}

@@ -89,7 +89,8 @@ pub async fn run(ctx: Arc<Context>, shutdown: impl std::future::Future<Output = 
     let injections = Api::<FaultInjection>::namespaced(ctx.client.clone(), &ctx.config.control_namespace);
     let pods = Api::<Pod>::all(ctx.client.clone());
     let controller = Controller::new(injections, watcher::Config::default());
-    let (store, ready) = (controller.store(), controller.store());
+    let store = controller.store();
+    let ready = store.clone();
     let pod_config = watcher::Config::default().labels(&format!("{INJECTABLE_LABEL}=true"));
     controller
         .watches(pods, pod_config, move |pod| {
